@@ -50,7 +50,11 @@ def parse_lines(
         else:
             if not isinstance(obj, dict):
                 problem = "expected a JSON object"
-            elif "id" not in obj or not isinstance(obj["id"], (str, int)) or isinstance(obj["id"], bool):
+            elif (
+                "id" not in obj
+                or not isinstance(obj["id"], (str, int))
+                or isinstance(obj["id"], bool)
+            ):
                 problem = 'missing "id" (a string or an integer)'
             elif not isinstance(obj.get("text"), str):
                 problem = 'missing "text" (a string)'
@@ -97,4 +101,3 @@ def run_jsonl(
     if batch:
         bad_total += flush(batch, offset + 1)
     return EXIT_BAD_INPUT if bad_total else EXIT_OK
-

@@ -1,0 +1,22 @@
+"""Staff roles and what each may do, in one place."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "Officer / PCSO"
+    SUPERVISOR = "supervisor", "Supervisor"
+    DESK_OPERATOR = "desk_operator", "Digital desk operator"
+    COMMUNICATIONS = "communications", "Corporate communications"
+    INTELLIGENCE_ANALYST = "intelligence_analyst", "Intelligence analyst"
+    STANDARDS = "standards", "Standards & information management"
+    AGENCY_ADMIN = "agency_admin", "Agency admin"
+
+
+ALL_ROLES: frozenset[str] = frozenset(Role.values)
+# Who may read the audit trail of their agency.
+AUDIT_READERS: frozenset[str] = frozenset({Role.STANDARDS, Role.AGENCY_ADMIN})
+# Who may manage areas, teams and staff of their agency.
+AGENCY_ADMINS: frozenset[str] = frozenset({Role.AGENCY_ADMIN})

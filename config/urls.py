@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("beatdesk.web.urls")),
+    path("accounts/", include("beatdesk.accounts.urls")),
+    path("agency/", include("beatdesk.agencies.urls")),
+    path("audit/", include("beatdesk.audit.urls")),
+]
