@@ -1,0 +1,23 @@
+# Beatdesk: the two commands a newcomer needs are `make demo` and `make test`.
+.PHONY: demo test bootstrap bootstrap-system lint typecheck pytest bench
+
+demo: bootstrap  ## Serve the demo (SQLite) at http://127.0.0.1:8000/
+	.venv/bin/beatdesk demo
+
+test: bootstrap-system lint typecheck pytest  ## Everything CI runs
+
+bootstrap:
+	scripts/bootstrap.sh
+
+bootstrap-system:
+	scripts/bootstrap.sh --system
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck:
+	.venv/bin/mypy .
+
+pytest:
+	scripts/with-postgres.sh .venv/bin/python -m pytest
