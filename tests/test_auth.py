@@ -203,3 +203,27 @@ def test_open_redirect_is_refused(agency: Agency, staff_factory: StaffFactory) -
     )
     response = client.post("/accounts/login/code/", {"code": totp.current_code(staff.totp_secret)})
     assert response["Location"] == "/"
+
+
+def test_every_demo_login_signs_in_with_mfa() -> None:
+    from beatdesk.agencies.demo import load_demo
+
+    logins = load_demo()
+    assert {login.role for login in logins} >= {r.label for r in Role}
+    for login in logins:
+        client = Client()
+        response = client.post(
+            "/accounts/login/", {"username": login.username, "password": login.password}
+        )
+        assert response.status_code == 302, login.username
+        response = client.post(
+            "/accounts/login/code/", {"code": totp.current_code(login.totp_secret)}
+        )
+        assert response.status_code == 302 and response["Location"] == "/", login.username
+        home = client.get("/")
+        assert home.status_code == 200 and login.agency.encode() in home.content
+    # Loading again keeps the data and secrets but issues new passwords.
+    again = {login.username: login for login in load_demo()}
+    for login in logins:
+        assert again[login.username].totp_secret == login.totp_secret
+        assert again[login.username].password != login.password

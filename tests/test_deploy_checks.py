@@ -14,7 +14,12 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in env.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -34,10 +39,12 @@ def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEATDESK_SECRET")}
-    env.update({
-        "BEATDESK_ENV": "production",
-        "BEATDESK_ALLOWED_HOSTS": "desk.example.police.uk",
-        "BEATDESK_VAR_DIR": str(tmp_path),
-    })
+    env.update(
+        {
+            "BEATDESK_ENV": "production",
+            "BEATDESK_ALLOWED_HOSTS": "desk.example.police.uk",
+            "BEATDESK_VAR_DIR": str(tmp_path),
+        }
+    )
     result = _check(env)
     assert result.returncode != 0 and "BEATDESK_SECRET_KEY" in result.stderr
