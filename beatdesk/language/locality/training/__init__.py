@@ -1,0 +1,1 @@
+"""Offline build and evaluation scripts for the locality index (not imported at runtime)."""
