@@ -60,6 +60,7 @@ def test_order_and_batch_independence() -> None:
         "I can't cope anymore and I'm going to end it all tonight",
         "someone is breaking into my flat right now and I'm hiding in the bathroom",
         "lad has just been stabbed outside the Wetherspoons, he's bleeding badly",
+        "I've had enough, I'm going to take all my tablets when everyone's asleep",
     ],
 )
 def test_threats_to_life_are_p1_emergencies(text: str) -> None:
@@ -68,6 +69,13 @@ def test_threats_to_life_are_p1_emergencies(text: str) -> None:
     assert result.category == "emergency"
     assert result.scores["emergency"] >= 0.9
     assert any("score" not in s for s in result.signals)  # a named reason, not just a number
+
+
+def test_vulnerable_missing_person_is_p2_missing_person() -> None:
+    result = one("My nan has dementia and wandered off from the care home an hour ago")
+    assert result.priority == "P2"
+    assert result.category == "missing_person"
+    assert "vulnerable person gone" in result.signals
 
 
 def test_news_about_a_suicide_bomber_is_not_self_harm() -> None:

@@ -17,10 +17,14 @@ Category
 Priority (response targets by default: P1 5 min, P2 30 min, P3 4 h, P4 24 h)
     P1  threat to life, crime in progress, self-harm risk, threat to kill: a threat-to-life
         rule fired, or the emergency score is at least ``p1_threshold`` (from the artefact:
-        the level that fewer than about 0.3% of everyday messages reach in training).
-    P2  likely urgent: emergency score 0.5 or more; a weapon is mentioned; a vulnerable
+        the level that, out of fold in training, fewer than about 0.3% of everyday
+        messages and 3% of Low-priority crisis tweets reach).
+    P2  likely urgent: emergency score 0.5 or more (set so that about 8% of Low-priority
+        crisis tweets reach it out of fold); someone says they saw a weapon; a vulnerable
         person has gone; missing-person information (sightings are perishable).
-    P3  needs a person: crime report, intelligence, complaint, question, rumour.
+    P3  needs a person: crime report, intelligence, complaint, question or rumour scores
+        0.5 or more, unless praise is the category (thanks that happen to end in a question
+        mark are not work).
     P4  everything else: spam, abuse without a threat, praise, chit-chat. A message whose
         category is spam stays P4 unless a threat-to-life rule fired.
     ``signals`` lists the reasons that decided the priority, strongest first.
@@ -118,7 +122,7 @@ def _decide(text: str, probabilities: npt.NDArray[np.float64], p1_threshold: flo
     label_rules: dict[str, list[str]] = {}
     for rule in fired:
         floor = LIFE_SCORE if rule.strength == "life" else RULE_SCORE
-        if rule.strength != "urgent":
+        if rule.strength != "urgent" or rule.label != "emergency":
             scores[rule.label] = max(scores[rule.label], floor)
             label_rules.setdefault(rule.label, []).append(rule.signal)
     scores = {label: round(score, 4) for label, score in scores.items()}
@@ -148,9 +152,9 @@ def _decide(text: str, probabilities: npt.NDArray[np.float64], p1_threshold: flo
     if scores["missing_person"] >= 0.5:
         p2.extend(described("missing_person"))
     if p2:
-        return Triage(category, "P2", scores, tuple(p2))
+        return Triage(category, "P2", scores, tuple(dict.fromkeys(p2)))
     p3 = [s for label in _P3_LABELS if scores[label] >= 0.5 for s in described(label)]
-    if p3:
+    if p3 and category != "praise":
         return Triage(category, "P3", scores, tuple(p3))
     if category == "other":
         return Triage(category, "P4", scores, ("no label scored 0.5 or more",))

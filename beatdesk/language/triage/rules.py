@@ -7,7 +7,9 @@ Each rule has a human-readable signal; ``match_rules`` returns the signals that 
 grouped by the label they support and by strength:
 
 - ``"life"``: threat to life or crime in progress with immediacy: forces P1.
-- ``"urgent"``: serious but not demonstrably immediate (a weapon is mentioned): floor P2.
+- ``"urgent"``: serious but not demonstrably immediate (a weapon seen, a vulnerable person
+  gone): floor P2; lifts its label's score to ``RULE_SCORE`` unless the label is emergency
+  (whose score decides P1).
 - ``"label"``: evidence for a label (lifts that label's score to at least ``RULE_SCORE``).
 
 Patterns are deliberately conservative: each one needs a first-hand, present-tense or
@@ -69,6 +71,14 @@ RULES: tuple[Rule, ...] = (
         r"\bsuicid(?:e|al)(?! bomb| attack| vest)",  # "suicide bomber" is news, not self-harm
         r"\btaken? an overdose|\boverdos\w+|\bself[- ]harm\w*|\bwants? to die",
         r"\b(?:threatening|going) to jump|\bjump off (?:the|a) (?:bridge|roof|car park|multi)",
+        # overdose intent and the farewell phrases of suicide-prevention guidance
+        r"\b(?:i'?m going to|i'?m gonna|i will|i'?ll|i'?ve|i have|i|about to|going to|gonna)"
+        r" (?:just )?(?:take|swallow|took|taken|swallowed)"
+        r" (?:them all|all (?:the |my |of )?(?:my )?(?:pills|tablets))",
+        r"\bcan'?t (?:go on|do this|cope|take (?:it|this)) any ?more\b.*"
+        r"\b(?:pills|tablets|rope|end|die)\b",
+        r"\b(?:no reason to live|better off without me|nobody will miss me|say(?:ing)? goodbye to"
+        r" (?:everyone|you all))",
     )),
     Rule("emergency", "life", "violence happening now", _rx(
         r"\bbeing (?:attacked|stabbed|beaten|assaulted|followed|dragged|kidnapped|raped)",
@@ -98,10 +108,10 @@ RULES: tuple[Rule, ...] = (
         rf"(?:with|carrying|holding|has|had) (?:a |an )?{_WEAPON}",
         rf"\b(?:carrying|carries|concealing|hiding) (?:a |an )?{_WEAPON}",
     )),
-    Rule("emergency", "urgent", "vulnerable person gone", _rx(
+    Rule("missing_person", "urgent", "vulnerable person gone", _rx(
         r"\b(?:dementia|alzheimer'?s|confused|vulnerable)\b.*"
         r"\b(?:missing|gone|wander(?:ed)?|walked out|left)\b",
-        r"\b(?:missing|wandered off|walked out)\b.*"
+        r"\b(?:missing|wandered off|walked out|wandered away)\b.*"
         r"\b(?:dementia|alzheimer'?s|confused|vulnerable)\b",
     )),
     # Crime report ------------------------------------------------------------------------

@@ -574,6 +574,13 @@ def evaluate(rows: list[Row]) -> dict[str, object]:
         float(np.mean([r.meta["priority"] == t.priority for r, t in pairs])), 3
     )
     ev["police cases held out: n"] = len(pairs)
+    per_class: dict[str, dict[str, float]] = {}
+    for category in runtime.CATEGORIES:
+        per_class[category] = prf(
+            ((r.meta["labels"] or "other") == category for r, _ in pairs),
+            (t.category == category for _, t in pairs),
+        )
+    ev["police cases held out: per category"] = per_class
     ev["police cases held out: misses"] = [
         {
             "text": r.text,
@@ -613,7 +620,19 @@ def markdown(ev: dict[str, object]) -> str:
         f"Police cases held out ({ev['police cases held out: n']}): category accuracy "
         f"{ev['police cases held out: category accuracy']}, priority accuracy "
         f"{ev['police cases held out: priority accuracy']}.",
+        "",
+        "Police cases held out, per category (tiny counts: read as a smoke test):",
+        "",
+        "| category | cases | precision | recall | F1 |",
+        "|---|---|---|---|---|",
     ]
+    per_class = ev["police cases held out: per category"]
+    assert isinstance(per_class, dict)
+    for category, v in per_class.items():
+        lines.append(
+            f"| {category} | {v['positives']} | {v['precision']:.2f} | {v['recall']:.2f} "
+            f"| {v['f1']:.2f} |"
+        )
     return "\n".join(lines)
 
 
