@@ -41,8 +41,11 @@ def is_locked_out(username: str) -> bool:
 
 def record_failed_attempt(
     *, request: HttpRequest, username: str, stage: str, staff: Staff | None = None
-) -> None:
-    """Count a failed password or code and audit it (the username as typed, no password)."""
+) -> bool:
+    """Count a failed password or code and audit it (the username as typed, no password).
+
+    Returns whether the username is now locked out.
+    """
     username = username.strip().lower()
     with transaction.atomic():
         LoginAttempt.objects.create(
@@ -57,7 +60,8 @@ def record_failed_attempt(
             data={"stage": stage},
             request=request,
         )
-        if is_locked_out(username):
+        locked = is_locked_out(username)
+        if locked:
             record_event(
                 event_type="signin.locked",
                 actor=staff,
@@ -66,6 +70,7 @@ def record_failed_attempt(
                 summary="Account locked after repeated failures",
                 request=request,
             )
+    return locked
 
 
 def enrol_totp(*, staff: Staff, secret: str, step: int, request: HttpRequest) -> None:

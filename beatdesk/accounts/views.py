@@ -56,11 +56,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     "next": next_url,
                 }
                 return redirect("accounts:mfa")
-            actions.record_failed_attempt(request=request, username=username, stage="password")
+            locked = actions.record_failed_attempt(
+                request=request, username=username, stage="password"
+            )
             form.add_error(
                 None,
                 LOCKED_MESSAGE
-                if actions.is_locked_out(username)
+                if locked
                 else "That username and password do not match an active account.",
             )
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
@@ -130,10 +132,9 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
             else None
         )
         if step is None:
-            actions.record_failed_attempt(
+            if actions.record_failed_attempt(
                 request=request, username=staff.username, stage="reauth", staff=staff
-            )
-            if actions.is_locked_out(staff.username):
+            ):
                 actions.sign_out(request=request, reason="too many failed re-authentications")
                 return redirect("accounts:login")
             form.add_error(None, "Password or code not right.")

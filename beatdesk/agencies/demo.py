@@ -6,6 +6,7 @@ and issues fresh demo passwords (the old ones are never stored in clear).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ GMP_USERS = [
 ]
 
 
+@functools.cache
 def _geography() -> dict[str, Any]:
+    """The committed Greater Manchester boundaries, decompressed and parsed once."""
     raw = resources.files("beatdesk.agencies.demo_data").joinpath("greater_manchester.json.gz")
     data: dict[str, Any] = json.loads(gzip.decompress(raw.read_bytes()))
     return data

@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
+from beatdesk.agencies.access import AccessRule
 from beatdesk.agencies.models import Staff
-from beatdesk.agencies.roles import AGENCY_ADMINS, ALL_ROLES, AUDIT_READERS
 
-# (label, url name, roles allowed): keep in step with the views' staff_view rules.
+# (label, url name). Who sees an entry is read from the view's own staff_view rule, so
+# the menu cannot drift from what the page itself allows.
 NAV = [
-    ("Home", "web:home", ALL_ROLES),
-    ("Areas", "agencies:areas", ALL_ROLES),
-    ("Teams", "agencies:teams", ALL_ROLES),
-    ("Staff", "agencies:staff", AGENCY_ADMINS),
-    ("Audit", "audit:events", AUDIT_READERS),
+    ("Home", "web:home"),
+    ("Areas", "agencies:areas"),
+    ("Teams", "agencies:teams"),
+    ("Staff", "agencies:staff"),
+    ("Audit", "audit:events"),
 ]
+
+
+def _roles_for(url: str) -> frozenset[str]:
+    rule = getattr(resolve(url).func, "access_rule", None)
+    assert isinstance(rule, AccessRule), f"{url} has no access rule"
+    return rule.roles
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -25,9 +32,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(user, Staff) or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, name, roles in NAV:
-        if user.role in roles:
-            url = reverse(name)
+    for label, name in NAV:
+        url = reverse(name)
+        if user.role in _roles_for(url):
             current = request.path == url or (url != "/" and request.path.startswith(url))
             items.append({"label": label, "url": url, "current": current})
     return {"nav_items": items}
