@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.conf import LazySettings
-from django.db import connection
 from django.test import Client
 
 from beatdesk.accounts import totp
@@ -43,11 +42,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _fast_hashing(settings: LazySettings) -> None:
     # PBKDF2 at production strength costs ~0.5 s a hash; tests hash hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def db_vendor(db: None) -> str:
-    return connection.vendor
 
 
 def make_agency(slug: str, kind: str = "police") -> Agency:
