@@ -13,31 +13,27 @@ from beatdesk.core.http import HttpClient
 
 from .contract import ConnectionSettings, Connector, ConnectorInfo
 
+PACKAGE = "beatdesk.channels.connectors"
+
 CONNECTORS: dict[str, ConnectorInfo] = {
     info.kind: info
     for info in (
-        ConnectorInfo(
-            "mastodon", "Mastodon", "beatdesk.channels.connectors.mastodon.connector:MastodonConnector"
-        ),
-        ConnectorInfo(
-            "bluesky", "Bluesky", "beatdesk.channels.connectors.bluesky.connector:BlueskyConnector"
-        ),
-        ConnectorInfo("x", "X", "beatdesk.channels.connectors.x.connector:XConnector", oauth=True),
+        ConnectorInfo("mastodon", "Mastodon", f"{PACKAGE}.mastodon.connector:MastodonConnector"),
+        ConnectorInfo("bluesky", "Bluesky", f"{PACKAGE}.bluesky.connector:BlueskyConnector"),
+        ConnectorInfo("x", "X", f"{PACKAGE}.x.connector:XConnector", oauth=True),
         ConnectorInfo(
             "facebook",
             "Facebook Page",
-            "beatdesk.channels.connectors.meta.connector:FacebookPageConnector",
+            f"{PACKAGE}.meta.connector:FacebookPageConnector",
             oauth=True,
         ),
         ConnectorInfo(
             "instagram",
             "Instagram",
-            "beatdesk.channels.connectors.meta.connector:InstagramConnector",
+            f"{PACKAGE}.meta.connector:InstagramConnector",
             oauth=True,
         ),
-        ConnectorInfo(
-            "replay", "Replay (drills and demo)", "beatdesk.channels.connectors.replay:ReplayConnector"
-        ),
+        ConnectorInfo("replay", "Replay (drills and demo)", f"{PACKAGE}.replay:ReplayConnector"),
     )
 }
 

@@ -166,7 +166,9 @@ def rate_limit_from_headers(
 ) -> RateLimitState | None:
     """Rate-limit state from the headers Mastodon, Bluesky, X and Meta send, if any."""
     now = now or datetime.now(UTC)
-    remaining = _int_header(headers, "x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
+    remaining = _int_header(
+        headers, "x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"
+    )
     limit = _int_header(headers, "x-ratelimit-limit", "ratelimit-limit", "x-rate-limit-limit")
     reset_raw = (
         headers.get("x-ratelimit-reset")

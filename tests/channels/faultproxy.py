@@ -13,6 +13,7 @@ rule matches; then, after the platform has *accepted and answered* the request:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -124,10 +125,8 @@ class FaultProxy:
 
             def _drop(self) -> None:
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _forward
 
