@@ -191,7 +191,7 @@ class InboundPage:
 
 @dataclass(frozen=True)
 class OutboundPost:
-    key: str  # stable idempotency key for one (post, account); [a-z0-9]{8,32}
+    key: str  # stable per (post, account): a TID from ``channels.keys.new_post_key``
     text: str
     media: tuple[OutboundMedia, ...] = ()
     reply_to_id: str = ""
@@ -301,6 +301,53 @@ class Connector(ABC):
 
     def fetch_profile(self, handle_or_id: str) -> Profile:
         raise self._unsupported("profiles")
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """An agency's registered app on an OAuth platform (X, Meta)."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+    def __repr__(self) -> str:
+        return f"OAuthApp(client_id={self.client_id!r}, redirect_uri={self.redirect_uri!r})"
+
+
+@dataclass(frozen=True)
+class OAuthStart:
+    """Where to send the admin's browser, and what to keep in their session until
+    the platform redirects back (``state`` is checked, ``code_verifier`` is PKCE)."""
+
+    authorize_url: str
+    state: str
+    code_verifier: str = ""
+
+
+class OAuthConnector(Connector):
+    """A connector whose accounts are connected by an OAuth redirect flow.
+
+    ``start_oauth`` must use a fresh random ``state`` (and PKCE where the platform
+    supports it); ``finish_oauth`` exchanges the code and returns the credentials to
+    store (access token, refresh token, expiry as ISO 8601 in ``expires_at``...).
+    """
+
+    oauth_scopes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    @abstractmethod
+    def start_oauth(cls, app: OAuthApp) -> OAuthStart: ...
+
+    @classmethod
+    @abstractmethod
+    def finish_oauth(
+        cls, app: OAuthApp, *, code: str, code_verifier: str, http: HttpClient
+    ) -> dict[str, str]: ...
+
+    def refresh_credentials(self) -> dict[str, str]:
+        """New credentials from a refresh token (also set as ``updated_credentials``)."""
+        raise self._unsupported("token refresh")
 
 
 @dataclass
