@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "beatdesk.audit",
     "beatdesk.agencies",
     "beatdesk.accounts",
+    "beatdesk.channels",
     "beatdesk.web",
 ]
 
