@@ -5,4 +5,5 @@ urlpatterns = [
     path("accounts/", include("beatdesk.accounts.urls")),
     path("agency/", include("beatdesk.agencies.urls")),
     path("audit/", include("beatdesk.audit.urls")),
+    path("channels/", include("beatdesk.channels.urls")),
 ]

@@ -20,6 +20,7 @@ from beatdesk.agencies.access import AccessRule
 from beatdesk.agencies.models import Agency, Staff
 from beatdesk.agencies.roles import ALL_ROLES
 
+from .channels.factories import make_account, make_alert, make_delivery
 from .conftest import force_sign_in, make_agency, make_staff
 
 # How to find an object of a given agency for each URL keyword. A new keyword must be
@@ -27,6 +28,9 @@ from .conftest import force_sign_in, make_agency, make_staff
 OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int]] = {
     "area_id": lambda agency: agency.areas.order_by("pk").first().pk,  # type: ignore[union-attr]
     "team_id": lambda agency: agency.teams.order_by("pk").first().pk,  # type: ignore[union-attr]
+    "account_id": lambda agency: make_account(agency).pk,
+    "delivery_id": lambda agency: make_delivery(agency).pk,
+    "alert_id": lambda agency: make_alert(agency).pk,
     "staff_id": lambda agency: (
         make_staff(agency, "officer", f"{agency.slug}-target-{Staff.objects.count()}").pk
     ),

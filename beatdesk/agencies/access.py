@@ -131,3 +131,8 @@ def access_team(user: Any, team_id: Any) -> Team:
 
 def access_staff(user: Any, staff_id: Any) -> Staff:
     return _access(user, Staff, staff_id, agency=agency_of(user))
+
+
+def access_in_agency[M: models.Model](user: Any, model: type[M], object_id: Any) -> M:
+    """For other apps' agency-scoped models (those with an ``agency`` foreign key)."""
+    return _access(user, model, object_id, agency=agency_of(user))

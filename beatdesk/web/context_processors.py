@@ -9,6 +9,8 @@ from django.urls import resolve, reverse
 
 from beatdesk.agencies.access import AccessRule
 from beatdesk.agencies.models import Staff
+from beatdesk.agencies.roles import AGENCY_ADMINS
+from beatdesk.channels.models import ChannelAlert
 
 # (label, url name). Who sees an entry is read from the view's own staff_view rule, so
 # the menu cannot drift from what the page itself allows.
@@ -17,6 +19,7 @@ NAV = [
     ("Areas", "agencies:areas"),
     ("Teams", "agencies:teams"),
     ("Staff", "agencies:staff"),
+    ("Channels", "channels:health"),
     ("Audit", "audit:events"),
 ]
 
@@ -37,4 +40,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.role in _roles_for(url):
             current = request.path == url or (url != "/" and request.path.startswith(url))
             items.append({"label": label, "url": url, "current": current})
-    return {"nav_items": items}
+    return {"nav_items": items, "channel_alert_count": _open_channel_alerts(user)}
+
+
+def _open_channel_alerts(user: Staff) -> int:
+    """Agency admins see a banner on every page while a channel needs them."""
+    if user.role not in AGENCY_ADMINS or user.agency_id is None:
+        return 0
+    return ChannelAlert.objects.filter(
+        agency_id=user.agency_id, acknowledged_at__isnull=True
+    ).count()
