@@ -21,3 +21,7 @@ typecheck:
 
 pytest:
 	scripts/with-postgres.sh .venv/bin/python -m pytest
+
+bench: bootstrap  ## Benchmarks (figures beside their baselines); needs PostgreSQL for the ingest run
+	.venv/bin/python bench/ingest_throughput.py
+	scripts/with-postgres.sh sh -c '.venv/bin/python bench/ingest_throughput.py --database-url "$$BEATDESK_DATABASE_URL"'

@@ -3,6 +3,8 @@
 beatdesk demo [--no-serve] [--port N]   load the demo (SQLite by default) and serve it
 beatdesk serve [--host H] [--port N]    serve the web application (gunicorn)
 beatdesk worker                         run background tasks (database-backed queue)
+beatdesk channels run|once              poll accounts, send and reconcile posts (loop)
+beatdesk channels rotate-keys|new-key   re-encrypt channel credentials / print a new key
 beatdesk audit verify|head              check the audit hash chain
 beatdesk demo-code USERNAME             current authenticator code of a demo account
 beatdesk triage|screen|locate [--in F]  language tools over JSON Lines (no database)
@@ -99,14 +101,19 @@ def demo(argv: list[str]) -> int:
     if options.no_serve:
         return 0
     print(f"Serving the demo at http://{options.host}:{options.port}/  (Ctrl+C stops it)")
-    worker = subprocess.Popen([sys.executable, "-m", "beatdesk.cli", "worker"])
+    helpers = [
+        subprocess.Popen([sys.executable, "-m", "beatdesk.cli", "worker"]),
+        subprocess.Popen([sys.executable, "-m", "beatdesk.cli", "channels", "run"]),
+    ]
     try:
         return subprocess.call(_gunicorn_command(options.host, options.port))  # noqa: S603
     except KeyboardInterrupt:
         return 0
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=15)
+        for helper in helpers:
+            helper.send_signal(signal.SIGTERM)
+        for helper in helpers:
+            helper.wait(timeout=15)
 
 
 if __name__ == "__main__":

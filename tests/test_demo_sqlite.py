@@ -83,3 +83,14 @@ def test_verify_passes_then_catches_edit_and_delete(demo_db: tuple[Path, dict[st
     deleted = _run(["audit", "verify"], env)
     assert deleted.returncode != 0
     assert "BROKEN at seq 10" in deleted.stderr
+
+
+def test_demo_replay_channel_delivers_public_messages(demo_db: tuple[Path, dict[str, str]]) -> None:
+    db, env = demo_db
+    first = _run(["channels", "once"], env)
+    assert first.returncode == 0, first.stderr
+    assert "new 1" in first.stdout  # the replay starts with its first message at once
+    with sqlite3.connect(db) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM channels_inboundmessage").fetchone()
+        (label,) = conn.execute("SELECT label FROM channels_connectedaccount").fetchone()
+    assert count == 1 and label == "Demo public messages"

@@ -177,6 +177,22 @@ def _ensure_user(
     return DemoLogin(username, Role(role).label, agency.short_name, password, staff.totp_secret)
 
 
+def _ensure_demo_replay(gmp: Agency) -> None:
+    """A replay channel feeding invented public messages, so the desk has traffic."""
+    from beatdesk.channels.actions import connect_replay
+    from beatdesk.channels.models import ConnectedAccount
+
+    if ConnectedAccount.objects.filter(agency=gmp, kind="replay").exists():
+        return
+    connect_replay(
+        actor=Staff.objects.get(username="gmp-admin"),
+        label="Demo public messages",
+        source="gm_demo.jsonl",
+        rate_per_minute=6,
+        areas=gmp.areas.filter(kind=Area.Kind.FORCE_AREA),
+    )
+
+
 def load_demo() -> list[DemoLogin]:
     """Create (or refresh) the demo agencies and one demo login per role."""
     with transaction.atomic():
@@ -189,6 +205,7 @@ def load_demo() -> list[DemoLogin]:
         )
         Agency.objects.filter(pk__in=[gmp.pk, fire.pk, ambulance.pk]).update(is_demo=True)
         logins = [_ensure_user(gmp, *user) for user in GMP_USERS]
+        _ensure_demo_replay(gmp)
         logins.append(
             _ensure_user(
                 fire, "gmfrs-admin", "Dana", "Price", Role.AGENCY_ADMIN, ["Communications"]
