@@ -140,7 +140,8 @@ def main() -> int:
     beatdesk_median = statistics.median(beatdesk_rates)
     floor_median = statistics.median(floor_rates)
     print(
-        f"database: {connection.vendor}, {args.messages} messages x {args.rounds} rounds, pages of {PAGE}"
+        f"database: {connection.vendor}, {args.messages} messages x {args.rounds} rounds, "
+        f"pages of {PAGE}"
     )
     print(f"beatdesk ingest (normalise + store): median {beatdesk_median:,.0f} messages/s")
     print(f"bare INSERT floor:                   median {floor_median:,.0f} messages/s")
