@@ -188,6 +188,34 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Mail (channel alerts to agency admins). Without an SMTP host, mail is printed to the
+# console: the alert itself is always on the channels page and the admin banner.
+_smtp_host = env("SMTP_HOST")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _smtp_host,
+                "port": int(env("SMTP_PORT") or 587),
+                "username": env("SMTP_USER") or "",
+                "password": env("SMTP_PASSWORD") or "",
+                "use_tls": env_bool("SMTP_TLS", True),
+                "timeout": 10,
+            },
+        }
+        if _smtp_host
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = env("MAIL_FROM") or "beatdesk@localhost"
+
+# Channels: how long a sending worker owns a delivery before another may reconcile it
+# (must exceed the HTTP client's worst case), and how long to wait before asking a
+# platform whether a post whose outcome was unknown went out (read-side lag).
+CHANNELS_LEASE_SECONDS = int(env("DELIVERY_LEASE_SECONDS") or 120)
+CHANNELS_RECONCILE_DELAY_SECONDS = int(env("RECONCILE_DELAY_SECONDS") or 20)
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

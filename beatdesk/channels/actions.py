@@ -24,7 +24,9 @@ from .contract import AccountIdentity, ConnectionSettings, ConnectorError
 from .models import ChannelAlert, ConnectedAccount
 from .registry import CONNECTORS, build_connector
 
-DEFAULT_POLL_SECONDS = {"bluesky": 15, "mastodon": 15, "x": 60, "facebook": 60, "instagram": 60}
+# Bluesky and Mastodon answer a notifications poll cheaply and generously, so a few
+# seconds keeps public messages on the desk within 5 s; X and Meta quotas are tight.
+DEFAULT_POLL_SECONDS = {"bluesky": 3, "mastodon": 3, "x": 60, "facebook": 60, "instagram": 60}
 
 
 def verify_credentials(kind: str, base_url: str, credentials: Mapping[str, str]) -> AccountIdentity:

@@ -43,12 +43,16 @@ from .runtime import open_connector
 
 logger = logging.getLogger("beatdesk.channels")
 
-LEASE = timedelta(seconds=120)  # longer than the HTTP client's worst case
 MAX_TRANSIENT_ATTEMPTS = 8
 
 
 def reconcile_delay() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CHANNELS_RECONCILE_DELAY_SECONDS", 20))
+    return timedelta(seconds=settings.CHANNELS_RECONCILE_DELAY_SECONDS)
+
+
+def lease() -> timedelta:
+    """How long a claimed delivery belongs to its worker (longer than any HTTP call)."""
+    return timedelta(seconds=settings.CHANNELS_LEASE_SECONDS)
 
 
 def create_delivery(
@@ -170,7 +174,7 @@ def send_delivery(delivery_id: int) -> Delivery:
     ).update(
         state=Delivery.State.SENDING,
         attempts=F("attempts") + 1,
-        lease_until=now + LEASE,
+        lease_until=now + lease(),
         first_attempt_at=Coalesce(F("first_attempt_at"), now),
         waiting_reason="",
     )
@@ -283,7 +287,7 @@ def reconcile_delivery(delivery_id: int) -> Delivery:
         Q(state=Delivery.State.UNKNOWN, next_attempt_at__lte=now)
         | Q(state=Delivery.State.SENDING, lease_until__lt=now),
         pk=delivery_id,
-    ).update(state=Delivery.State.SENDING, lease_until=now + LEASE)
+    ).update(state=Delivery.State.SENDING, lease_until=now + lease())
     delivery = Delivery.objects.select_related("account", "agency").get(pk=delivery_id)
     if not claimed:
         return delivery

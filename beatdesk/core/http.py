@@ -20,6 +20,10 @@ import httpx
 from beatdesk.channels.contract import ConnectorError, ErrorReason, RateLimitState
 
 logger = logging.getLogger("beatdesk.http")
+# httpx logs every request URL at INFO, and the Graph API carries tokens in the query
+# string: only our own redacted log lines may mention URLs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 USER_AGENT = "Beatdesk/0.1 (+https://github.com/beatdesk/beatdesk)"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
