@@ -188,19 +188,20 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# Mail (channel alerts to agency admins). Without an SMTP host, mail is printed to the
-# console: the alert itself is always on the channels page and the admin banner.
-_smtp_host = env("SMTP_HOST")
+# Mail (channel alerts to agency admins). Production sends through SMTP (default a
+# local relay on localhost:25); development prints mail to the console. The alert itself
+# is always on the channels page and in the admin banner, whatever happens to mail.
+_smtp_host = env("SMTP_HOST") or ("localhost" if PRODUCTION else None)
 MAILERS = {
     "default": (
         {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": _smtp_host,
-                "port": int(env("SMTP_PORT") or 587),
+                "port": int(env("SMTP_PORT") or (587 if env("SMTP_HOST") else 25)),
                 "username": env("SMTP_USER") or "",
                 "password": env("SMTP_PASSWORD") or "",
-                "use_tls": env_bool("SMTP_TLS", True),
+                "use_tls": env_bool("SMTP_TLS", bool(env("SMTP_HOST"))),
                 "timeout": 10,
             },
         }
