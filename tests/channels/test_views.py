@@ -7,6 +7,7 @@ import logging
 import pytest
 from django.test import Client
 
+from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.models import Agency, Staff
 from beatdesk.agencies.roles import Role
 from beatdesk.audit.models import AuditEvent
@@ -151,7 +152,7 @@ def test_assignment_refuses_another_agencys_team(
     account = make_account(agency)
     foreign_team = other_agency.teams.first()
     assert foreign_team is not None
-    with pytest.raises(actions.ActionError):
+    with pytest.raises(ActionError):
         actions.update_assignment(
             actor=admin,
             account=account,
