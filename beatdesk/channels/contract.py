@@ -342,8 +342,15 @@ class OAuthConnector(Connector):
     @classmethod
     @abstractmethod
     def finish_oauth(
-        cls, app: OAuthApp, *, code: str, code_verifier: str, http: HttpClient
-    ) -> dict[str, str]: ...
+        cls,
+        app: OAuthApp,
+        *,
+        code: str,
+        code_verifier: str,
+        http: HttpClient,
+        base_url: str | None = None,
+    ) -> dict[str, str]:
+        """``base_url`` overrides the platform's API host (tests, private deployments)."""
 
     def refresh_credentials(self) -> dict[str, str]:
         """New credentials from a refresh token (also set as ``updated_credentials``)."""

@@ -114,7 +114,16 @@ class HttpClient:
 
 
 SECRET_PARAMS = frozenset(
-    {"access_token", "token", "client_secret", "code", "refresh_token", "password"}
+    {
+        "access_token",
+        "token",
+        "client_secret",
+        "code",
+        "refresh_token",
+        "password",
+        "fb_exchange_token",
+        "input_token",
+    }
 )
 
 

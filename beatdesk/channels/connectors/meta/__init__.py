@@ -1,0 +1,1 @@
+"""Meta: Facebook Pages and Instagram professional accounts over the Graph API."""
