@@ -1,16 +1,19 @@
 # Beatdesk: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: demo test bootstrap bootstrap-system lint typecheck pytest bench
+.PHONY: demo test bootstrap bootstrap-system bluesky-network lint typecheck pytest bench
 
 demo: bootstrap  ## Serve the demo (SQLite) at http://127.0.0.1:8000/
 	.venv/bin/beatdesk demo
 
-test: bootstrap-system lint typecheck pytest  ## Everything CI runs
+test: bootstrap-system bluesky-network lint typecheck pytest  ## Everything CI runs
 
 bootstrap:
 	scripts/bootstrap.sh
 
 bootstrap-system:
 	scripts/bootstrap.sh --system
+
+bluesky-network:  ## npm modules for the local Bluesky network (Node 22), used by tests
+	scripts/install-bluesky-network.sh
 
 lint:
 	.venv/bin/ruff check .

@@ -87,7 +87,7 @@ def main() -> int:
             ingest.store_items(
                 account, items, expected_cursor=cursor, new_cursor=f"{round_no}:{start + PAGE}"
             )
-        return args.messages / (time.perf_counter() - started)
+        return float(args.messages / (time.perf_counter() - started))
 
     def floor_round(round_no: int) -> float:
         raw = lines(round_no, "f")
@@ -124,7 +124,7 @@ def main() -> int:
         for start in range(0, len(rows), PAGE):
             with transaction.atomic(), connection.cursor() as cur:
                 cur.executemany(sql, rows[start : start + PAGE])
-        return args.messages / (time.perf_counter() - started)
+        return float(args.messages / (time.perf_counter() - started))
 
     beatdesk_rates, floor_rates = [], []
     for round_no in range(args.rounds):

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Install what Beatdesk needs on a Debian 12 machine and create .venv.
 #   scripts/bootstrap.sh          Python environment only (enough for the SQLite demo)
-#   scripts/bootstrap.sh --system  also Debian packages for the tests (as root):
-#                                  PostgreSQL, Chromium
+#   scripts/bootstrap.sh --system  also what the tests need (Debian packages as root:
+#                                  PostgreSQL, Chromium, Redis, a C++ toolchain, npm;
+#                                  the Bluesky network's npm modules: make bluesky-network)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--system" ]]; then
-  packages=(postgresql chromium)
+  packages=(postgresql chromium redis-server g++ make python3)
   missing=()
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  # Any npm will do (it only installs Node 22 from the registry): Debian's if none.
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
       echo "Missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
@@ -41,3 +44,4 @@ if [[ -z "$uv" ]] || ! "$uv" --version >/dev/null 2>&1; then
 fi
 UV_PYTHON="$python312" "$uv" sync --frozen --quiet
 echo "Python environment ready in .venv ($("$python312" --version))"
+

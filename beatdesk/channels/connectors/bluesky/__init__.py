@@ -1,0 +1,1 @@
+"""Bluesky (AT Protocol): plain XRPC over ``beatdesk.core.http.HttpClient``, no SDK."""
