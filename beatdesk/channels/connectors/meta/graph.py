@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from beatdesk.channels.contract import ConnectorError, ErrorReason, RateLimitState
-from beatdesk.core.http import HttpClient, redact_url
+from beatdesk.core.http import HttpClient, error_for_status, redact_url
 
 GRAPH_VERSION = "v26.0"
 GRAPH_BASE_URL = "https://graph.facebook.com"
@@ -251,46 +251,16 @@ def graph_error(response: httpx.Response, label: str) -> ConnectorError | None:
 
 
 def _status_error(response: httpx.Response, label: str) -> ConnectorError:
-    status = response.status_code
-    if status == 429:
-        return ConnectorError(
-            f"{label} rate limit reached (429)",
-            permanent=False,
-            reason=ErrorReason.RATE_LIMITED,
-            retry_after=throttle_retry_after(response),
-            status=status,
-        )
-    if status >= 500:
-        return ConnectorError(
-            f"{label} server error ({status})",
-            permanent=False,
-            reason=ErrorReason.SERVER,
-            status=status,
-        )
-    if status == 401:
-        return ConnectorError(
-            f"{label} rejected the token (401)",
-            permanent=True,
-            reason=ErrorReason.AUTH_EXPIRED,
-            status=status,
-        )
-    if status == 403:
-        return ConnectorError(
-            f"{label} refused permission (403)",
-            permanent=True,
-            reason=ErrorReason.AUTH_REVOKED,
-            status=status,
-        )
-    if status == 404:
-        return ConnectorError(
-            f"{label}: not found (404)", permanent=True, reason=ErrorReason.NOT_FOUND, status=404
-        )
-    return ConnectorError(
-        f"{label} refused the request ({status})",
-        permanent=True,
-        reason=ErrorReason.REJECTED,
-        status=status,
-    )
+    """An error status without Graph's error body: the generic HTTP meaning, except
+    that a throttle waits as long as Meta's usage headers say, and a 5xx carries no
+    wait of its own (the caller's backoff applies)."""
+    error = error_for_status(response, label)
+    assert error is not None  # only called for statuses >= 400
+    if error.reason == ErrorReason.RATE_LIMITED:
+        error.retry_after = throttle_retry_after(response)
+    elif error.reason == ErrorReason.SERVER:
+        error.retry_after = None
+    return error
 
 
 def scrub(error: ConnectorError, secret_values: Sequence[str]) -> ConnectorError:

@@ -59,7 +59,7 @@ from beatdesk.channels.contract import (
     Profile,
     PublishedRef,
 )
-from beatdesk.core.http import HttpClient, rate_limit_from_headers, retry_after
+from beatdesk.core.http import HttpClient, error_for_status, rate_limit_from_headers, retry_after
 
 API_BASE_URL = "https://api.x.com"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
@@ -281,13 +281,7 @@ def x_error(response: httpx.Response) -> ConnectorError | None:
             status=status,
         )
     if status >= 500:
-        return ConnectorError(
-            f"X server error ({status})",
-            permanent=False,
-            reason=ErrorReason.SERVER,
-            retry_after=retry_after(response) if status == 503 else None,
-            status=status,
-        )
+        return error_for_status(response, "X")
     if status == 404:
         return ConnectorError(
             f"X: not found (404){suffix}",
