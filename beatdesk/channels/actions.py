@@ -8,7 +8,6 @@ only which account, by whom, and what changed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -306,8 +305,3 @@ def rotate_credential_keys(*, batch_size: int = 200) -> int:
                 data={"count": len(batch), "key_id": ring.current_id},
             )
     return changed
-
-
-def token_expiry_from(credentials: Mapping[str, str]) -> datetime | None:
-    value = credentials.get("expires_at", "")
-    return datetime.fromisoformat(value) if value else None

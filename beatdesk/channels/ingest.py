@@ -21,7 +21,7 @@ from django.utils import timezone
 from beatdesk.audit.models import PersonalDataCategory
 from beatdesk.audit.record import record_event
 
-from .contract import ConnectorError, InboundItem, InboundPage
+from .contract import ConnectorError, InboundItem, InboundKind, InboundPage
 from .health import SYSTEM, note_failure, note_success
 from .models import ConnectedAccount, InboundMessage, InboundRevision
 from .runtime import open_connector
@@ -262,8 +262,6 @@ def refresh_recent(account_id: int, *, within: timedelta = timedelta(days=2)) ->
 
 
 def _tombstone(message: InboundMessage) -> InboundItem:
-    from .contract import InboundKind
-
     return InboundItem(
         platform_id=message.platform_id,
         kind=InboundKind(message.kind),

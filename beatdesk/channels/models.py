@@ -8,7 +8,6 @@ actions. Credentials are stored only as ciphertext (``channels.crypto``).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -248,6 +247,3 @@ class ChannelAlert(models.Model):
 
     def __str__(self) -> str:
         return self.message
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "account": self.account_id, "message": self.message}

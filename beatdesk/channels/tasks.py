@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from . import ingest, publish
+from . import publish
 
 
 @task()
 def send_delivery_task(delivery_id: int) -> str:
     return publish.send_delivery(delivery_id).state
-
-
-@task()
-def poll_account_task(account_id: int) -> int:
-    return ingest.poll_account(account_id).new
