@@ -19,11 +19,15 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from . import health, ingest, publish
+from .contract import Capability
 from .models import ConnectedAccount
+from .registry import connector_class
 
 logger = logging.getLogger("beatdesk.channels")
 
 TOKEN_CHECK_EVERY = timedelta(minutes=10)
+# Re-reading recent messages is how platform edits and deletions reach the desk.
+REFRESH_EVERY = timedelta(minutes=5)
 
 
 @dataclass
@@ -55,6 +59,18 @@ def run_once(now: datetime | None = None) -> TickReport:
     return report
 
 
+def refresh_recent_messages() -> int:
+    """Re-read recent messages of every live account whose platform allows it."""
+    changed = 0
+    for account_id, kind in ConnectedAccount.objects.filter(
+        status=ConnectedAccount.Status.ACTIVE
+    ).values_list("pk", "kind"):
+        if Capability.REFRESH in connector_class(kind).capabilities:
+            result = ingest.refresh_recent(account_id)
+            changed += result.edited + result.deleted
+    return changed
+
+
 def run_forever(*, tick_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
 
@@ -64,7 +80,7 @@ def run_forever(*, tick_seconds: float = 1.0, stop: threading.Event | None = Non
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    last_token_check = 0.0
+    last_token_check = last_refresh = 0.0
     logger.info("channels loop started")
     while not stop.is_set():
         started = time.monotonic()
@@ -74,6 +90,9 @@ def run_forever(*, tick_seconds: float = 1.0, stop: threading.Event | None = Non
             if started - last_token_check > TOKEN_CHECK_EVERY.total_seconds():
                 health.check_token_expiry()
                 last_token_check = started
+            if started - last_refresh > REFRESH_EVERY.total_seconds():
+                refresh_recent_messages()
+                last_refresh = started
             if report.new_messages or report.sent or report.reconciled:
                 logger.info(
                     "polled %d accounts, %d new messages, %d sent, %d reconciled",

@@ -33,7 +33,11 @@ from beatdesk.channels.registry import connector_class
 from tests.channels.faultproxy import FaultProxy, Rule
 from tests.channels.harness import PlatformHarness
 from tests.channels.harness_bluesky import bluesky_platform  # noqa: F401
-from tests.channels.harness_mastodon import mastodon_platform, mastodon_server  # noqa: F401
+from tests.channels.harness_mastodon import (  # noqa: F401
+    MastodonHarness,
+    mastodon_platform,
+    mastodon_server,
+)
 from tests.channels.harness_meta import facebook_platform  # noqa: F401
 from tests.channels.harness_x import x_platform  # noqa: F401
 from tests.channels.livedb import BEATDESK, subprocess_env
@@ -314,3 +318,30 @@ def test_worker_loop_sends_and_polls(platform: PlatformHarness, admin: Staff) ->
     assert report.sent == 1 and report.polled == 1
     delivery.refresh_from_db()
     assert delivery.state == Delivery.State.PUBLISHED
+
+
+@pytest.mark.django_db
+def test_platform_edits_and_deletions_are_recorded_with_the_original_kept(
+    mastodon_platform: MastodonHarness,  # noqa: F811
+    admin: Staff,
+) -> None:
+    account = _connect(mastodon_platform, admin)
+    ingest.poll_account(account.pk)  # cursor at "now"
+    original = _text("original")
+    mention_id = mastodon_platform.public_mention(original)
+    ConnectedAccount.objects.filter(pk=account.pk).update(next_poll_at=timezone.now())
+    assert ingest.poll_account(account.pk).new == 1
+
+    mastodon_platform.edit_as_public(mention_id, f"@{mastodon_platform.force.username} edited")
+    assert worker.refresh_recent_messages() == 1
+    message = InboundMessage.objects.get(platform_id=mention_id)
+    assert "edited" in message.text and message.edited_at is not None
+
+    mastodon_platform.delete_as_public(mention_id)
+    assert worker.refresh_recent_messages() == 1
+    message.refresh_from_db()
+    assert message.deleted_on_platform_at is not None
+    kinds = list(message.revisions.values_list("kind", flat=True))
+    assert kinds == ["original", "edit", "delete"]
+    assert original in message.revisions.get(kind="original").text
+    assert worker.refresh_recent_messages() == 0  # nothing changes twice
