@@ -11,6 +11,8 @@ Environment:
   SQLite file ``var/beatdesk.sqlite3`` (the embedded default for the demo).
 - ``BEATDESK_ALLOWED_HOSTS``: comma-separated host names.
 - ``BEATDESK_DEBUG``: ``1`` to enable Django's debug pages in development.
+- ``BEATDESK_PUBLIC_URL``: the site's public address (``https://desk.example.police.uk``);
+  Instagram fetches post images from it. ``BEATDESK_MEDIA_ROOT``: uploads (``var/media``).
 """
 
 from __future__ import annotations
@@ -172,6 +174,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT") or (VAR_DIR / "static"))
+# Uploaded files (images attached to posts) in the default storage. Never served from
+# MEDIA_URL: a platform fetches one through a signed, short-lived link
+# (``channels.media``), which needs the site's public address.
+MEDIA_ROOT = Path(env("MEDIA_ROOT") or (VAR_DIR / "media"))
+BEATDESK_PUBLIC_URL = (env("PUBLIC_URL") or "").rstrip("/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

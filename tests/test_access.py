@@ -20,17 +20,18 @@ from beatdesk.agencies.access import AccessRule
 from beatdesk.agencies.models import Agency, Staff
 from beatdesk.agencies.roles import ALL_ROLES
 
-from .channels.factories import make_account, make_alert, make_delivery
+from .channels.factories import make_account, make_alert, make_delivery, make_signed_media
 from .conftest import force_sign_in, make_agency, make_staff
 
 # How to find an object of a given agency for each URL keyword. A new keyword must be
 # added here, or the test fails: so must its access_* helper be written.
-OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int]] = {
+OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int | str]] = {
     "area_id": lambda agency: agency.areas.order_by("pk").first().pk,  # type: ignore[union-attr]
     "team_id": lambda agency: agency.teams.order_by("pk").first().pk,  # type: ignore[union-attr]
     "account_id": lambda agency: make_account(agency).pk,
     "delivery_id": lambda agency: make_delivery(agency).pk,
     "alert_id": lambda agency: make_alert(agency).pk,
+    "signed": make_signed_media,
     "staff_id": lambda agency: (
         make_staff(agency, "officer", f"{agency.slug}-target-{Staff.objects.count()}").pk
     ),

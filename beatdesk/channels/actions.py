@@ -16,12 +16,14 @@ from django.utils import timezone
 from beatdesk.agencies.access import agency_of
 from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.models import Agency, Area, Staff, Team
+from beatdesk.audit.models import PersonalDataCategory
 from beatdesk.audit.record import record_event
 
 from . import crypto, runtime
-from .contract import AccountIdentity, ConnectionSettings, ConnectorError
-from .models import ChannelAlert, ConnectedAccount
-from .registry import CONNECTORS, build_connector
+from .contract import AccountIdentity, Capability, ConnectionSettings, ConnectorError
+from .health import note_failure, note_success
+from .models import ChannelAlert, ConnectedAccount, InboundMessage
+from .registry import CONNECTORS, build_connector, connector_class
 
 # Bluesky and Mastodon answer a notifications poll cheaply and generously, so a few
 # seconds keeps public messages on the desk within 5 s; X and Meta quotas are tight.
@@ -305,3 +307,75 @@ def rotate_credential_keys(*, batch_size: int = 200) -> int:
                 data={"count": len(batch), "key_id": ring.current_id},
             )
     return changed
+
+
+#: Why a platform offers no hiding, for the operator (by connector kind).
+NO_HIDE_ADVICE = {
+    "mastodon": (
+        "Mastodon has no way for an account to hide other people's replies; report the "
+        "message to its server's moderators, or block or mute the author there."
+    ),
+    "replay": "A replay channel is a drill: there is nothing to hide on a platform.",
+}
+
+
+def hide_inbound_message(*, actor: Staff, message: InboundMessage, reason: str) -> InboundMessage:
+    """Hide a message from public view on its platform (spam, abuse), where the
+    platform allows it. Already hidden: nothing is sent again.
+
+    The platform is asked first, outside any transaction; only when it has agreed are
+    the message's hidden fields set and the audit event (with the reason) written.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ActionError("Say why this message is being hidden.")
+    if message.agency_id != agency_of(actor).pk:
+        raise ActionError("That message belongs to another agency.")
+    if message.hidden_on_platform_at is not None:
+        return message
+    if message.deleted_on_platform_at is not None:
+        raise ActionError("This message was deleted on the platform; there is nothing to hide.")
+    account = message.account
+    label = account.get_kind_display()
+    if Capability.HIDE not in connector_class(account.kind).capabilities:
+        raise ActionError(
+            NO_HIDE_ADVICE.get(account.kind, f"{label} does not let an account hide messages.")
+        )
+    if not account.is_live:
+        raise ActionError(
+            f"{account} is {account.get_status_display().lower()}: reconnect it to hide messages."
+        )
+    try:
+        with runtime.open_connector(account) as connector:
+            connector.hide_inbound(message.platform_id)
+            note_success(account, connector)
+    except ConnectorError as error:
+        note_failure(account, error)
+        if error.permanent:
+            raise ActionError(f"{label} refused to hide this message: {error.message}") from None
+        raise ActionError(
+            f"{label} could not be reached to hide this message ({error.message}). "
+            "Nothing was changed; try again in a few minutes."
+        ) from None
+    author = message.author_handle or message.author_display_name or "an unknown author"
+    with transaction.atomic():
+        hidden = InboundMessage.objects.filter(
+            pk=message.pk, hidden_on_platform_at__isnull=True
+        ).update(hidden_on_platform_at=timezone.now(), hidden_by=actor, hidden_reason=reason[:300])
+        if hidden:
+            record_event(
+                event_type="inbound.hidden",
+                actor=actor,
+                agency=message.agency,
+                target=message,
+                summary=f"Hidden on {label}: message from {author}",
+                data={
+                    "platform": message.platform,
+                    "platform_id": message.platform_id,
+                    "account": account.pk,
+                    "reason": reason[:300],
+                },
+                personal_data=PersonalDataCategory.ALTERATION,
+            )
+    message.refresh_from_db()
+    return message

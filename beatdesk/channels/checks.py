@@ -1,11 +1,12 @@
-"""Deployment check: production must have channel credential keys configured."""
+"""Deployment checks: channel credential keys (required) and the public address that
+Instagram fetches post images from (recommended)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from . import crypto
 
@@ -25,3 +26,17 @@ def credential_keys_configured(app_configs: Any, **kwargs: Any) -> list[CheckMes
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def public_url_configured(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    if not getattr(settings, "PRODUCTION", False) or settings.BEATDESK_PUBLIC_URL:
+        return []
+    return [
+        Warning(
+            "BEATDESK_PUBLIC_URL is not set: Instagram posts cannot carry images (Instagram "
+            "fetches each image from a signed link to this site).",
+            hint="Set BEATDESK_PUBLIC_URL to the site's public https:// address.",
+            id="beatdesk.channels.W001",
+        )
+    ]

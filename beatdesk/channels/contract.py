@@ -15,13 +15,21 @@ Publishing contract (at most once per (post, account)):
 * ``ConnectorError.outcome_unknown`` is true when the request may have reached the
   platform and we do not know whether it was accepted (the connection dropped after
   the request was sent). The caller must reconcile, never blindly retry.
+
+Media: ``Connector.media_rules`` says what a post may carry (checked before a post is
+queued); ``OutboundMedia`` holds the bytes. A platform that fetches media itself from
+a public address (Instagram) calls ``Connector.media_url``, which the caller sets.
+
+Moderation: ``hide_inbound`` hides (or shows again) someone else's reply or comment
+on the platform, where the platform allows it (``Capability.HIDE``). It is idempotent:
+hiding what is hidden succeeds, so a lost answer can simply be retried.
 """
 
 from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -42,6 +50,7 @@ class Capability(enum.StrEnum):
     DELETE = "delete"
     METRICS = "metrics"
     PROFILES = "profiles"
+    HIDE = "hide"  # hide other people's replies or comments from public view
 
 
 class ErrorReason(enum.StrEnum):
@@ -137,9 +146,14 @@ class MediaItem:
 
 @dataclass(frozen=True)
 class OutboundMedia:
+    """An image or video to publish. ``ref`` names the stored copy it was read from
+    (a storage name; empty when it has none): ``Connector.media_url`` publishes that
+    copy at a public address for platforms that fetch media themselves."""
+
     data: bytes
     mime_type: str
     alt_text: str = ""
+    ref: str = ""
 
     def __repr__(self) -> str:
         return f"OutboundMedia({self.mime_type}, {len(self.data)} bytes)"
@@ -234,6 +248,23 @@ class RateLimitState:
 
 
 @dataclass(frozen=True)
+class MediaRules:
+    """What one post may carry on a platform, checked before the post is queued.
+
+    ``types`` maps each accepted MIME type to the largest file the platform takes.
+    ``required``: a post (not a reply) needs at least one item (Instagram).
+    ``on_replies``: replies may carry media. ``by_url``: the platform fetches each item
+    from a public address (``Connector.media_url``) instead of taking the bytes.
+    """
+
+    types: Mapping[str, int]
+    max_items: int
+    required: bool = False
+    on_replies: bool = True
+    by_url: bool = False
+
+
+@dataclass(frozen=True)
 class PostingCap:
     """The platform's own posting limit for one account (documented limits)."""
 
@@ -257,6 +288,8 @@ class Connector(ABC):
     idempotent_publish: ClassVar[bool] = False
     max_text_length: ClassVar[int] = 500
     posting_cap: ClassVar[PostingCap | None] = None
+    #: What a post may carry (None: text only).
+    media_rules: ClassVar[MediaRules | None] = None
     #: Fields the connect form asks for; secrets are marked so they are never echoed.
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = ()  # (name, label, secret)
     default_base_url: ClassVar[str] = ""
@@ -266,6 +299,9 @@ class Connector(ABC):
         self.http = http
         self.rate_limit = RateLimitState()
         self.updated_credentials: dict[str, str] | None = None
+        #: Publishes one stored media item at a public, short-lived address and returns
+        #: it; set by the caller for platforms whose ``media_rules.by_url`` is true.
+        self.media_url: Callable[[OutboundMedia], str] | None = None
 
     def _unsupported(self, what: str) -> ConnectorError:
         return ConnectorError(
@@ -295,6 +331,11 @@ class Connector(ABC):
 
     def delete(self, platform_id: str) -> None:
         raise self._unsupported("deleting posts")
+
+    def hide_inbound(self, platform_id: str, *, hidden: bool = True) -> None:
+        """Hide someone else's reply or comment from public view (``hidden=False``
+        shows it again). Hiding what is already hidden succeeds."""
+        raise self._unsupported("hiding other people's messages")
 
     def fetch_metrics(self, platform_ids: Sequence[str]) -> list[PostMetrics]:
         raise self._unsupported("post metrics")

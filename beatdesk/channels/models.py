@@ -8,6 +8,7 @@ actions. Credentials are stored only as ciphertext (``channels.crypto``).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -132,6 +133,13 @@ class InboundMessage(models.Model):
     raw_payload = models.BinaryField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_on_platform_at = models.DateTimeField(null=True, blank=True)
+    # Hidden from public view on the platform by the desk (``actions.hide_inbound_message``);
+    # the reason is kept here and in the audit trail.
+    hidden_on_platform_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hidden_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -168,6 +176,62 @@ class InboundRevision(models.Model):
         return f"{self.get_kind_display()} of message {self.message_id}"
 
 
+def _media_path(instance: MediaFile, filename: str) -> str:
+    extension = MediaFile.EXTENSIONS.get(instance.content_type, "")
+    return f"channels/media/{instance.agency_id}/{instance.uuid}{extension}"
+
+
+class MediaFile(models.Model):
+    """An image or video to go out with posts, as the agency uploaded it.
+
+    The bytes live in the default storage; ``sha256`` and ``size`` are checked again
+    when a post is sent, so a file changed or damaged in storage is never published.
+    Created by ``channels.media.store_media`` (which sniffs the type from the bytes).
+    """
+
+    EXTENSIONS = {
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/gif": ".gif",
+        "video/mp4": ".mp4",
+    }
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="channel_media")
+    file = models.FileField(upload_to=_media_path, max_length=300)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    alt_text = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.size} bytes ({self.uuid})"
+
+    @property
+    def storage_name(self) -> str:
+        """Where the bytes are in the default storage."""
+        return self.file.name or ""
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a delivery keeps of it (``Delivery.media``): later changes never alter
+        what a queued post sends."""
+        return {
+            "id": self.pk,
+            "name": self.storage_name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "alt_text": self.alt_text,
+        }
+
+
 class Delivery(models.Model):
     """One post or reply to go out through one account, at most once.
 
@@ -195,6 +259,7 @@ class Delivery(models.Model):
     key = models.CharField(max_length=13)
     text = models.TextField()
     reply_to_id = models.CharField(max_length=300, blank=True)
+    # ``MediaFile.snapshot()`` of each attached file, in order.
     media = models.JSONField(default=list, blank=True)
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)

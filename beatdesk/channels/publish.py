@@ -37,7 +37,8 @@ from beatdesk.audit.record import record_event
 from .contract import Connector, ConnectorError, ErrorReason, OutboundPost, PublishedRef
 from .health import SYSTEM, note_failure, note_success
 from .keys import new_post_key
-from .models import ConnectedAccount, Delivery
+from .media import MediaUnavailable, check_media, outbound_media
+from .models import ConnectedAccount, Delivery, MediaFile
 from .registry import connector_class
 from .runtime import open_connector
 
@@ -63,16 +64,26 @@ def create_delivery(
     source_id: str,
     text: str,
     reply_to_id: str = "",
+    media: Sequence[MediaFile] = (),
 ) -> Delivery:
-    """Queue one post (or reply) for one account. Idempotent per (account, source)."""
+    """Queue one post (or reply) for one account. Idempotent per (account, source).
+
+    ``media`` (stored with ``media.store_media``) goes out in the order given, if the
+    platform takes it (``Connector.media_rules``).
+    """
     text = text.strip()
     if not text:
         raise ActionError("A post needs text.")
-    limit = connector_class(account.kind).max_text_length
+    connector = connector_class(account.kind)
+    limit = connector.max_text_length
     if len(text) > limit:
         raise ActionError(
             f"{account.get_kind_display()} allows {limit} characters; this post has {len(text)}."
         )
+    media = list(media)
+    if any(item.agency_id != account.agency_id for item in media):
+        raise ActionError("An attached file belongs to another agency.")
+    check_media(account.get_kind_display(), connector.media_rules, media, reply=bool(reply_to_id))
     with transaction.atomic():
         existing = Delivery.objects.filter(
             account=account, source_type=source_type, source_id=source_id
@@ -87,8 +98,12 @@ def create_delivery(
             key=new_post_key(),
             text=text,
             reply_to_id=reply_to_id,
+            media=[item.snapshot() for item in media],
             created_by=actor,
         )
+        data: dict[str, object] = {"account": account.pk, "source": f"{source_type}:{source_id}"}
+        if media:
+            data["media"] = [{"id": item.pk, "sha256": item.sha256} for item in media]
         record_event(
             event_type="delivery.created",
             actor=actor,
@@ -96,7 +111,7 @@ def create_delivery(
             agency=account.agency,
             target=delivery,
             summary=f"Post queued for {account}",
-            data={"account": account.pk, "source": f"{source_type}:{source_id}"},
+            data=data,
         )
         transaction.on_commit(lambda: enqueue_send(delivery.pk))
     return delivery
@@ -142,8 +157,14 @@ def _transition(
     return True
 
 
-def _post_of(delivery: Delivery) -> OutboundPost:
-    return OutboundPost(key=delivery.key, text=delivery.text, reply_to_id=delivery.reply_to_id)
+def _post_of(delivery: Delivery, *, with_media: bool = True) -> OutboundPost:
+    """The post to send; reading the media may raise ``MediaUnavailable``."""
+    return OutboundPost(
+        key=delivery.key,
+        text=delivery.text,
+        reply_to_id=delivery.reply_to_id,
+        media=outbound_media(delivery.media) if with_media else (),
+    )
 
 
 def _cap_wait(
@@ -201,8 +222,19 @@ def send_delivery(delivery_id: int) -> Delivery:
         )
         return delivery
     try:
+        post = _post_of(delivery)
+    except MediaUnavailable as problem:
+        if problem.permanent:
+            _fail(delivery, problem.message, "media_unavailable")
+        else:
+            _after_error(
+                delivery,
+                ConnectorError(problem.message, permanent=False, reason=ErrorReason.SERVER),
+            )
+        return delivery
+    try:
         with open_connector(account) as connector:
-            ref = connector.publish(_post_of(delivery))
+            ref = connector.publish(post)
             note_success(account, connector)
     except ConnectorError as error:
         note_failure(account, error)
@@ -292,12 +324,18 @@ def reconcile_delivery(delivery_id: int) -> Delivery:
     if not claimed:
         return delivery
     account = delivery.account
-    post = _post_of(delivery)
+    missing: MediaUnavailable | None = None
+    try:
+        post = _post_of(delivery)
+    except MediaUnavailable as problem:
+        # The lookup needs no bytes. If the post is not found it goes back to pending,
+        # where sending meets the same problem and says so.
+        post, missing = _post_of(delivery, with_media=False), problem
     since = (delivery.first_attempt_at or delivery.created_at) - timedelta(minutes=5)
     try:
         with open_connector(account) as connector:
             ref = _lookup(connector, post, since)
-            if ref is None and connector.idempotent_publish:
+            if ref is None and connector.idempotent_publish and missing is None:
                 ref = connector.publish(post)  # same key: cannot create a second post
             note_success(account, connector)
     except ConnectorError as error:

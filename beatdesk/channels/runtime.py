@@ -13,6 +13,7 @@ from beatdesk.core.http import HttpClient
 
 from . import crypto
 from .contract import ConnectionSettings, Connector
+from .media import public_media_url
 from .models import ConnectedAccount
 from .registry import build_connector
 
@@ -58,6 +59,10 @@ def open_connector(account: ConnectedAccount) -> Iterator[Connector]:
         settings = settings_for(account)
     http = HTTP_FACTORY()
     try:
-        yield build_connector(account.kind, settings, http)
+        connector = build_connector(account.kind, settings, http)
+        # Platforms that fetch images themselves (Instagram) get a signed, short-lived
+        # link to the stored copy under BEATDESK_PUBLIC_URL.
+        connector.media_url = public_media_url
+        yield connector
     finally:
         http.close()

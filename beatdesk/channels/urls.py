@@ -17,4 +17,6 @@ urlpatterns = [
     path("posts/", views.delivery_list, name="deliveries"),
     path("posts/<int:delivery_id>/retry/", views.delivery_retry, name="delivery_retry"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
+    # Public: a platform (Instagram) fetches a post's image through a signed link.
+    path("media/<str:signed>/", views.signed_media, name="signed_media"),
 ]

@@ -8,17 +8,22 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from beatdesk.agencies.access import agency_of, staff_of, staff_view
+from beatdesk.agencies.access import agency_of, public_view, staff_of, staff_view
 from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.roles import AGENCY_ADMINS, Role
 
-from . import actions, publish
+from . import actions, media, publish
 from .access import access_account, access_alert, access_delivery
 from .contract import ConnectorError, OAuthApp, OAuthConnector
 from .forms import AssignmentForm, ConnectForm, CredentialsForm, ReplayForm
@@ -388,3 +393,20 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = access_alert(request.user, alert_id)
     actions.acknowledge_alert(actor=staff_of(request), alert=alert)
     return redirect("channels:health")
+
+
+@public_view
+@require_safe
+def signed_media(request: HttpRequest, signed: str) -> HttpResponse:
+    """One stored image for a platform to fetch (Instagram): no sign-in, only a valid,
+    unexpired signature (``media.public_media_url``). Expired: 410; anything else: 404."""
+    try:
+        handle, content_type = media.open_signed(signed)
+    except media.MediaLinkExpired:
+        return HttpResponse("This link has expired.", status=410, content_type="text/plain")
+    except media.MediaLinkInvalid:
+        raise Http404 from None
+    with handle:  # images for Instagram: JPEG under 8 MiB
+        response = HttpResponse(handle.read(), content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response

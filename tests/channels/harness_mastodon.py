@@ -20,6 +20,7 @@ installed, or it will not start) the tests are skipped, or fail with ``CI=true``
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -199,6 +200,24 @@ class MastodonHarness:
     def revoke_force_credentials(self) -> None:
         response = self.http.post("/oauth/revoke", data={"token": self.force.token})
         response.raise_for_status()
+
+    def media_of_post(self, text: str) -> list[str]:
+        """SHA-256 of each attachment of the force's status with ``text`` (the file the
+        server serves at the attachment's URL)."""
+        for status in self.force_statuses():
+            if self.source_text(status["id"]) != text:
+                continue
+            digests = []
+            for attachment in status.get("media_attachments") or []:
+                response = self.http.get(attachment["url"])
+                response.raise_for_status()
+                digests.append(hashlib.sha256(response.content).hexdigest())
+            return digests
+        return []
+
+    def is_hidden(self, platform_id: str) -> bool:
+        """Mastodon has no hiding of other people's replies."""
+        return False
 
     # ---------------------------------------------------------------- more platform actions
 

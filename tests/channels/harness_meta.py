@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -58,6 +57,12 @@ class FacebookHarness:
     def revoke_force_credentials(self) -> None:
         self.server.revoke_graph_token(self.access_token)
 
+    def media_of_post(self, text: str) -> list[str]:
+        return self.server.fb_media_of(text)
+
+    def is_hidden(self, platform_id: str) -> bool:
+        return self.server.g_is_hidden(platform_id)
+
     def authorize(self, authorize_url: str) -> tuple[str, str]:
         return self.server.g_authorize(authorize_url)
 
@@ -87,8 +92,9 @@ class InstagramHarness:
         )
 
     def media_url(self, media: OutboundMedia) -> str:
-        """Stands in for Beatdesk publishing an image at a public, short-lived URL."""
-        url = f"https://media.beatdesk.example/{hashlib.sha256(media.data).hexdigest()}.jpg"
+        """Stands in for Beatdesk publishing an image at a public, short-lived URL (the
+        stand-in serves it itself; the pipeline tests use Beatdesk's signed links)."""
+        url = self.server.host_media(media.data, media.mime_type)
         self.hosted.append(url)
         return url
 
@@ -104,6 +110,13 @@ class InstagramHarness:
 
     def revoke_force_credentials(self) -> None:
         self.server.revoke_graph_token(self.access_token)
+
+    def media_of_post(self, text: str) -> list[str]:
+        """SHA-256 of each image Instagram downloaded for the post."""
+        return self.server.ig_media_of(text)
+
+    def is_hidden(self, platform_id: str) -> bool:
+        return self.server.g_is_hidden(platform_id)
 
     def authorize(self, authorize_url: str) -> tuple[str, str]:
         return self.server.g_authorize(authorize_url)

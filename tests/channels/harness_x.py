@@ -70,6 +70,12 @@ class XHarness:
     def revoke_force_credentials(self) -> None:
         self.server.revoke_x_token(self.access_token)
 
+    def media_of_post(self, text: str) -> list[str]:
+        return self.server.x_media_of(X_FORCE_ID, text)
+
+    def is_hidden(self, platform_id: str) -> bool:
+        return self.server.x_is_hidden(platform_id)
+
     def authorize(self, authorize_url: str) -> tuple[str, str]:
         """The admin consents on X; returns the (code, state) of the redirect back."""
         return self.server.x_authorize(authorize_url)

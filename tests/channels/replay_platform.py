@@ -19,6 +19,14 @@ Behaviour worth knowing when reading the tests:
 * Graph: ``fields`` with field expansion (``comments.limit(5){id,from{name}}``) is
   parsed; asking for a field a node type lacks answers the recorded code-100 error, an
   unknown id the recorded 100/33 error, a bad token the recorded 190 error.
+* Instagram fetches each container's ``image_url`` for real (an HTTP GET, before the
+  request is handled, as Instagram downloads it when the container is created): a URL
+  that does not answer 200 with a JPEG gets the recorded 9004/2207052 error, so a bad
+  or expired signed link fails the test. ``host_media`` serves bytes at a URL of this
+  server for tests that have no site of their own to link to.
+* Hiding: ``PUT /2/tweets/:id/hidden`` (replies in the account's own conversations only,
+  else the recorded 403), ``POST /{comment-id}`` with ``is_hidden`` (Facebook) or
+  ``hide`` (Instagram).
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import httpx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -95,12 +105,22 @@ class Answer(Exception):
 
 
 @dataclass
+class Fetched:
+    """What a GET of a media URL gave the platform: status, content type, bytes."""
+
+    status: int
+    content_type: str
+    data: bytes
+
+
+@dataclass
 class Request:
     method: str
     path: str
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    fetched: dict[str, Fetched] = field(default_factory=dict)  # media URL -> its download
 
     def json(self) -> Any:
         try:
@@ -187,7 +207,16 @@ GRAPH_FIELDS = {
     "page": {"id", "name", "username", "link", "about", "location", "followers_count"},
     "user": {"id", "name"},
     "post": {"id", "message", "created_time", "from", "permalink_url", "shares"},
-    "comment": {"id", "message", "created_time", "from", "parent", "permalink_url", "attachment"},
+    "comment": {
+        "id",
+        "message",
+        "created_time",
+        "from",
+        "parent",
+        "permalink_url",
+        "attachment",
+        "is_hidden",
+    },
     "photo": {"id", "name", "created_time"},
     "iguser": {"id", "username", "name", "biography", "followers_count", "business_discovery"},
     "igmedia": {
@@ -210,6 +239,7 @@ GRAPH_FIELDS = {
         "parent_id",
         "media",
         "like_count",
+        "hidden",
     },
     "igcontainer": {"id", "status_code", "status"},
 }
@@ -285,6 +315,8 @@ class ReplayPlatform:
         self.g_codes: dict[str, dict[str, str]] = {}
         self.g_page_tokens: dict[str, str] = {}
         self.g_apps = {META_APP_ID: META_APP_SECRET}
+        # Bytes served at /_hosted/<name> (``host_media``)
+        self.hosted: dict[str, tuple[str, bytes]] = {}
         self._load_x()
         self._load_graph()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -362,7 +394,41 @@ class ReplayPlatform:
 
         return Handler
 
+    def host_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Serve ``data`` at a URL of this server (a stand-in for a site's media link)."""
+        name = hashlib.sha256(data).hexdigest() + ".jpg"
+        with self.lock:
+            self.hosted[name] = (content_type, data)
+        return f"{self.url}/_hosted/{name}"
+
+    def _prefetch(self, request: Request) -> None:
+        """Download a container's ``image_url`` as Instagram would: before taking the
+        lock, since the URL may point back at this very server."""
+        if request.method != "POST" or not request.path.endswith("/media"):
+            return
+        form, _ = request.form()
+        url = {**request.query, **form}.get("image_url", "")
+        if not url.startswith(("http://", "https://")):
+            return
+        try:
+            with httpx.Client(timeout=10, follow_redirects=False) as client:
+                response = client.get(url)
+            request.fetched[url] = Fetched(
+                response.status_code,
+                response.headers.get("content-type", "").split(";")[0].strip(),
+                response.content,
+            )
+        except httpx.HTTPError:
+            request.fetched[url] = Fetched(0, "", b"")
+
     def handle(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        if request.path.startswith("/_hosted/"):
+            with self.lock:
+                hosted = self.hosted.get(request.path.removeprefix("/_hosted/"))
+            if hosted is None:
+                return 404, {"content-type": "text/plain"}, b"not found"
+            return 200, {"content-type": hosted[0]}, hosted[1]
+        self._prefetch(request)
         with self.lock:
             self.log.append((request.method, request.path))
             try:
@@ -461,6 +527,8 @@ class ReplayPlatform:
                 raise Answer.recorded("x", "error_403_not_permitted")
             tweet["_deleted"] = True
             return 200, recording("x", "tweets_delete").body, headers
+        if method == "PUT" and (match := re.fullmatch(r"/2/tweets/(\d+)/hidden", path)):
+            return 200, self._x_hide(user_id, match.group(1), request), headers
         if method == "POST" and path == "/2/media/upload":
             fields, files = request.form()
             if "media" not in files or not fields.get("media_category"):
@@ -468,7 +536,11 @@ class ReplayPlatform:
             body = copy.deepcopy(recording("x", "media_upload").body)
             media_id = self._snowflake()
             body["data"].update({"id": media_id, "media_key": f"3_{media_id}"})
-            self.x_media[f"3_{media_id}"] = {"media_key": f"3_{media_id}", "type": "photo"}
+            self.x_media[f"3_{media_id}"] = {
+                "media_key": f"3_{media_id}",
+                "type": "animated_gif" if fields["media_category"] == "tweet_gif" else "photo",
+                "_sha256": hashlib.sha256(files["media"]).hexdigest(),
+            }
             return 200, body, headers
         if method == "POST" and path == "/2/media/metadata":
             payload = request.json()
@@ -481,6 +553,41 @@ class ReplayPlatform:
             body["data"]["associated_metadata"]["alt_text"]["text"] = media["alt_text"]
             return 200, body, headers
         raise Answer(404, {"title": "Not Found", "type": "about:blank", "status": 404})
+
+    def _x_hide(self, user_id: str, tweet_id: str, request: Request) -> dict[str, Any]:
+        """Hide or unhide a reply: only in a conversation ``user_id`` started, never the
+        conversation's first post; the same state twice succeeds."""
+        payload = request.json()
+        hidden = payload.get("hidden") if isinstance(payload, dict) else None
+        if not isinstance(hidden, bool):
+            raise Answer.recorded("x", "error_400_invalid_request")
+        tweet = self.x_tweets.get(tweet_id)
+        if tweet is None or tweet.get("_deleted"):
+            raise Answer(404, {"title": "Not Found Error", "type": "about:blank", "status": 404})
+        root = self.x_tweets.get(tweet.get("conversation_id", ""))
+        if root is None or root["author_id"] != user_id or root["id"] == tweet_id:
+            raise Answer.recorded("x", "error_403_hide_not_permitted")
+        tweet["_hidden"] = hidden
+        body = copy.deepcopy(recording("x", "tweets_hidden").body)
+        body["data"]["hidden"] = hidden
+        return dict(body)
+
+    def x_is_hidden(self, tweet_id: str) -> bool:
+        with self.lock:
+            return bool(self.x_tweets.get(tweet_id, {}).get("_hidden"))
+
+    def x_media_of(self, user_id: str, text: str) -> list[str]:
+        """SHA-256 of each media item on ``user_id``'s post with ``text``."""
+        with self.lock:
+            for tweet in self.x_tweets.values():
+                if (
+                    tweet["author_id"] == user_id
+                    and tweet["_original"] == text
+                    and not tweet.get("_deleted")
+                ):
+                    keys = tweet.get("attachments", {}).get("media_keys", [])
+                    return [self.x_media[key].get("_sha256", "") for key in keys]
+            return []
 
     def _x_token_endpoint(self, request: Request) -> dict[str, Any]:
         form, _ = request.form()
@@ -925,6 +1032,8 @@ class ReplayPlatform:
             if request.method == "DELETE":
                 node["_deleted"] = True
                 return 200, recording("meta", "delete_success").body, headers
+            if request.method == "POST":
+                return 200, self._update(node, params), headers
         elif len(segments) == 2:
             edge = segments[1]
             if edge not in GRAPH_EDGES.get(node["_type"], set()):
@@ -937,7 +1046,7 @@ class ReplayPlatform:
             if request.method == "GET":
                 return 200, self._edge_response(node, edge, params, top_level=True), headers
             if request.method == "POST":
-                return 200, self._create(node, edge, params, files), headers
+                return 200, self._create(node, edge, params, files, request.fetched), headers
         raise Answer.recorded("meta", "error_100_invalid_parameter")
 
     def _graph_oauth(self, params: dict[str, str]) -> dict[str, Any]:
@@ -1165,8 +1274,28 @@ class ReplayPlatform:
             body["summary"] = {"total_count": len(items)}
         return body
 
+    def _update(self, node: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+        """``POST /{id}``: hiding a comment (``is_hidden`` on Facebook, ``hide`` on
+        Instagram) is the only update the connectors make."""
+        flag = {"comment": "is_hidden", "igcomment": "hide"}.get(node["_type"])
+        if flag is None or params.get(flag) not in ("true", "false"):
+            raise Answer.recorded("meta", "error_100_invalid_parameter")
+        node["is_hidden" if flag == "is_hidden" else "hidden"] = params[flag] == "true"
+        name = "comment_hide" if flag == "is_hidden" else "ig_comment_hide"
+        return dict(recording("meta", name).body)
+
+    def g_is_hidden(self, object_id: str) -> bool:
+        with self.lock:
+            node = self.g_objects.get(object_id, {})
+            return bool(node.get("is_hidden") or node.get("hidden"))
+
     def _create(
-        self, node: dict[str, Any], edge: str, params: dict[str, str], files: dict[str, bytes]
+        self,
+        node: dict[str, Any],
+        edge: str,
+        params: dict[str, str],
+        files: dict[str, bytes],
+        fetched: dict[str, Fetched] | None = None,
     ) -> dict[str, Any]:
         kind, node_id = node["_type"], node["id"]
         now = self._graph_now()
@@ -1186,6 +1315,7 @@ class ReplayPlatform:
             post_id = self._page_post(node, message, now)
             for photo_id in attached:
                 self.g_objects[photo_id]["_published"] = True
+                self.g_objects[photo_id]["_post_id"] = post_id
             return {"id": post_id}
         if kind == "page" and edge == "photos":
             if "source" not in files and "url" not in params:
@@ -1198,13 +1328,13 @@ class ReplayPlatform:
                 "_page": node_id,
                 "created_time": now,
                 "_published": published,
+                "_sha256": hashlib.sha256(files["source"]).hexdigest() if "source" in files else "",
             }
             if not published:
                 return {"id": photo_id}
-            return {
-                "id": photo_id,
-                "post_id": self._page_post(node, params.get("message", ""), now),
-            }
+            post_id = self._page_post(node, params.get("message", ""), now)
+            self.g_objects[photo_id]["_post_id"] = post_id
+            return {"id": photo_id, "post_id": post_id}
         if edge == "comments" and kind in ("post", "comment"):
             message = params.get("message", "")
             if not message:
@@ -1220,7 +1350,7 @@ class ReplayPlatform:
                 raise Answer.recorded("meta", "error_100_invalid_parameter")
             return {"id": self.ig_comment(META_IG_USERNAME, node_id, message)}
         if kind == "iguser" and edge == "media":
-            return {"id": self._ig_container(node, params)}
+            return {"id": self._ig_container(node, params, fetched or {})}
         if kind == "iguser" and edge == "media_publish":
             container = self.g_objects.get(params.get("creation_id", ""))
             if (
@@ -1243,6 +1373,7 @@ class ReplayPlatform:
                 "media_url": container.get("_image_url", ""),
                 "username": node.get("username", ""),
                 "like_count": 0,
+                "_sha256": container.get("_sha256", []),
             }
             container["status_code"] = "PUBLISHED"
             return {"id": media_id}
@@ -1268,7 +1399,9 @@ class ReplayPlatform:
             del self.g_objects[post_id]["message"]
         return post_id
 
-    def _ig_container(self, owner: dict[str, Any], params: dict[str, str]) -> str:
+    def _ig_container(
+        self, owner: dict[str, Any], params: dict[str, str], fetched: dict[str, Fetched]
+    ) -> str:
         media_type = params.get("media_type", "IMAGE")
         container_id = str(17_890_000_000_000_000 + next(self._ids) % 1_000_000_000)
         container: dict[str, Any] = {
@@ -1287,11 +1420,23 @@ class ReplayPlatform:
             ):
                 raise Answer.recorded("meta", "error_100_invalid_parameter")
             container["_media_type"] = "CAROUSEL_ALBUM"
+            container["_sha256"] = [
+                digest for child in children for digest in self.g_objects[child]["_sha256"]
+            ]
         else:
             image_url = params.get("image_url", "")
             if not image_url.startswith(("http://", "https://")):
                 raise Answer.recorded("meta", "error_100_invalid_parameter")
+            download = fetched.get(image_url)
+            if (
+                download is None
+                or download.status != 200
+                or download.content_type != "image/jpeg"
+                or not download.data.startswith(b"\xff\xd8\xff")
+            ):
+                raise Answer.recorded("meta", "ig_error_9004_media_fetch", url=image_url)
             container["_image_url"] = image_url
+            container["_sha256"] = [hashlib.sha256(download.data).hexdigest()]
         self.g_objects[container_id] = container
         return container_id
 
@@ -1335,6 +1480,36 @@ class ReplayPlatform:
                 and obj.get("from", {}).get("id") == META_PAGE_ID
                 and obj.get("message") == text
             )
+
+    def fb_media_of(self, text: str) -> list[str]:
+        """SHA-256 of each photo on the Page's post with ``text``."""
+        with self.lock:
+            posts = [
+                obj["id"]
+                for obj in self.g_objects.values()
+                if obj["_type"] == "post"
+                and not obj.get("_deleted")
+                and obj.get("from", {}).get("id") == META_PAGE_ID
+                and obj.get("message") == text
+            ]
+            return [
+                obj["_sha256"]
+                for obj in self.g_objects.values()
+                if obj["_type"] == "photo" and obj.get("_post_id") in posts
+            ]
+
+    def ig_media_of(self, text: str) -> list[str]:
+        """SHA-256 of each image Instagram downloaded for the account's post with ``text``."""
+        with self.lock:
+            for obj in self.g_objects.values():
+                if (
+                    obj["_type"] == "igmedia"
+                    and obj.get("_owner") == META_IG_ID
+                    and obj.get("caption") == text
+                    and not obj.get("_deleted")
+                ):
+                    return list(obj.get("_sha256", []))
+            return []
 
     def ig_comment(self, username: str, object_id: str, text: str) -> str:
         """A comment on a media object, or a reply to a comment, by ``username``."""

@@ -529,3 +529,73 @@ def test_cannot_delete_someone_elses_post(platform: BlueskyHarness, http: HttpCl
         connect(platform, http).delete(mention)
     assert caught.value.permanent
     assert platform.get_record(mention) is not None
+
+
+# -- hiding replies (threadgate hiddenReplies) --------------------------------------------
+
+
+def test_hide_replies_through_the_threadgate_of_our_thread(
+    platform: BlueskyHarness, http: HttpClient
+) -> None:
+    connector = connect(platform, http)
+    root = connector.publish(OutboundPost(key=new_post_key(), text=unique("Appeal")))
+    first = platform.public_reply(root.platform_id, unique("spam one"))
+    second = platform.public_reply(root.platform_id, unique("spam two"))
+    connector.hide_inbound(first)
+    assert platform.is_hidden(first) and not platform.is_hidden(second)
+    gate = platform.threadgate(root.platform_id)
+    assert gate is not None and gate["value"]["post"] == root.platform_id
+    assert "allow" not in gate["value"]  # everyone may still reply
+    connector.hide_inbound(second)
+    connector.hide_inbound(first)  # already hidden: nothing written
+    after = platform.threadgate(root.platform_id)
+    assert after is not None and after["value"]["hiddenReplies"] == [first, second]
+    connector.hide_inbound(first, hidden=False)
+    assert not platform.is_hidden(first) and platform.is_hidden(second)
+    # The AppView honours it: the hidden reply drops out of the force's notifications.
+    deadline = time.monotonic() + 30
+    while platform.notified(second):
+        assert time.monotonic() < deadline, "the AppView still lists the hidden reply"
+        time.sleep(0.2)
+
+
+def test_hiding_keeps_the_threads_reply_rules(platform: BlueskyHarness, http: HttpClient) -> None:
+    connector = connect(platform, http)
+    root = connector.publish(OutboundPost(key=new_post_key(), text=unique("Road closed")))
+    reply = platform.public_reply(root.platform_id, unique("spam"))
+    rkey = root.platform_id.rsplit("/", 1)[1]
+    rules = [{"$type": "app.bsky.feed.threadgate#mentionRule"}]
+    platform.xrpc(
+        "POST",
+        "com.atproto.repo.createRecord",
+        as_account=platform.force,
+        body={
+            "repo": platform.force.did,
+            "collection": "app.bsky.feed.threadgate",
+            "rkey": rkey,
+            "record": {
+                "$type": "app.bsky.feed.threadgate",
+                "post": root.platform_id,
+                "allow": rules,
+                "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            },
+        },
+    )
+    connector.hide_inbound(reply)
+    gate = platform.threadgate(root.platform_id)
+    assert gate is not None
+    assert gate["value"]["allow"] == rules and gate["value"]["hiddenReplies"] == [reply]
+
+
+def test_only_replies_in_our_own_threads_can_be_hidden(
+    platform: BlueskyHarness, http: HttpClient
+) -> None:
+    connector = connect(platform, http)
+    theirs = platform.public_mention(unique("a thread of their own"))
+    with pytest.raises(ConnectorError) as caught:
+        connector.hide_inbound(theirs)
+    assert caught.value.reason is ErrorReason.UNSUPPORTED
+    in_their_thread = platform.public_reply(theirs, unique("a reply under it"))
+    with pytest.raises(ConnectorError) as caught:
+        connector.hide_inbound(in_their_thread)
+    assert caught.value.reason is ErrorReason.REJECTED and not caught.value.breaks_account

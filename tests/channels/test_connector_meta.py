@@ -847,12 +847,90 @@ def test_stand_in_answers_in_the_recorded_shapes(facebook_platform: FacebookHarn
         fields="id,caption,timestamp,permalink,username,media_type,media_url",
     )
     assert without_paging(tags) == without_paging(recorded("ig_tags"))
-    container = call(
-        "POST", f"{META_IG_ID}/media", user_token, image_url="https://a.example/x.jpg", caption="c"
+    unreachable = call(
+        "POST", f"{META_IG_ID}/media", user_token, image_url="http://127.0.0.1:9/x.jpg"
     )
+    same(unreachable, "ig_error_9004_media_fetch")  # Instagram could not download it
+    image_url = server.host_media(JPEG.data)
+    container = call("POST", f"{META_IG_ID}/media", user_token, image_url=image_url, caption="c")
     same(container, "ig_container_create")
     same(call("GET", container["id"], user_token, fields="status_code"), "ig_container_status")
     published = call("POST", f"{META_IG_ID}/media_publish", user_token, creation_id=container["id"])
     same(published, "ig_media_publish")
-    same(call("POST", f"{IG_MEDIA}/comments", user_token, message="hi"), "ig_comment_create")
+    ig_comment = call("POST", f"{IG_MEDIA}/comments", user_token, message="hi")
+    same(ig_comment, "ig_comment_create")
+    same(call("POST", ig_comment["id"], user_token, hide="true"), "ig_comment_hide")
+    same(call("POST", TOP_COMMENT, is_hidden="true"), "comment_hide")
     same(call("DELETE", published["id"], user_token), "delete_success")
+
+
+# == Hiding comments =====================================================================
+
+
+def test_facebook_hides_and_shows_a_comment(
+    facebook_platform: FacebookHarness, http: HttpClient
+) -> None:
+    connector = facebook(facebook_platform, http)
+    comment = facebook_platform.public_reply(COMMUNITY_POST, "Cheap watches at example.com")
+    connector.hide_inbound(comment)
+    assert facebook_platform.is_hidden(comment)
+    connector.hide_inbound(comment)  # the same flag again is fine
+    connector.hide_inbound(comment, hidden=False)
+    assert not facebook_platform.is_hidden(comment)
+    body = facebook_platform.server.requests("POST", rf"^/{GRAPH_VERSION}/{comment}$")
+    assert body == 3
+
+
+def test_facebook_cannot_hide_a_post_on_the_page(
+    facebook_platform: FacebookHarness, http: HttpClient
+) -> None:
+    visitor_post = facebook_platform.public_mention("A visitor post on the Page")
+    with pytest.raises(ConnectorError) as caught:
+        facebook(facebook_platform, http).hide_inbound(visitor_post)
+    assert caught.value.reason is ErrorReason.UNSUPPORTED
+    assert facebook_platform.server.requests("POST", rf"/{visitor_post}$") == 0
+
+
+def test_instagram_hides_a_comment_but_not_someone_elses_media(
+    instagram_platform: InstagramHarness, http: HttpClient
+) -> None:
+    connector = instagram(instagram_platform, http)
+    comment = instagram_platform.public_reply(IG_MEDIA, "follow me for free stuff")
+    connector.hide_inbound(comment)
+    assert instagram_platform.is_hidden(comment)
+    connector.hide_inbound(comment, hidden=False)
+    assert not instagram_platform.is_hidden(comment)
+    tagged = instagram_platform.public_mention("tagged you in my post")
+    with pytest.raises(ConnectorError) as caught:
+        connector.hide_inbound(tagged)
+    assert caught.value.permanent and not caught.value.breaks_account
+
+
+def test_hiding_through_a_cut_connection_is_a_plain_transient_error(
+    facebook_platform: FacebookHarness, http: HttpClient
+) -> None:
+    comment = facebook_platform.public_reply(COMMUNITY_POST, "spam")
+    with FaultProxy(facebook_platform.server.url) as proxy:
+        proxy.add(Rule("POST", rf"/{comment}\?", "cut"))
+        connector = facebook(facebook_platform, http, proxy.url)
+        with pytest.raises(ConnectorError) as caught:
+            connector.hide_inbound(comment)
+        # Setting a flag twice is harmless: nothing to reconcile, just try again.
+        assert not caught.value.permanent and not caught.value.outcome_unknown
+        connector.hide_inbound(comment)
+    assert facebook_platform.is_hidden(comment)
+
+
+def test_a_comment_that_cannot_be_hidden_does_not_break_the_account(
+    facebook_platform: FacebookHarness, http: HttpClient
+) -> None:
+    comment = facebook_platform.public_reply(COMMUNITY_POST, "spam")
+    facebook_platform.server.fail_next("POST", rf"/{comment}$", "meta", "error_200_permission")
+    with pytest.raises(ConnectorError) as caught:
+        facebook(facebook_platform, http).hide_inbound(comment)
+    assert caught.value.reason is ErrorReason.REJECTED and not caught.value.breaks_account
+    assert "does not let this account hide this comment" in caught.value.message
+    facebook_platform.revoke_force_credentials()
+    with pytest.raises(ConnectorError) as caught:
+        facebook(facebook_platform, http).hide_inbound(comment)
+    assert caught.value.breaks_account  # an expired token still does

@@ -507,6 +507,7 @@ def test_start_oauth_uses_fresh_state_and_an_s256_challenge(x_platform: XHarness
         "users.read",
         "offline.access",
         "dm.read",
+        "tweet.moderate.write",
     ]
     assert query["code_challenge_method"] == "S256"
     expected = (
@@ -713,6 +714,12 @@ def test_stand_in_answers_in_the_recorded_shapes(x_platform: XHarness) -> None:
         "POST", "/2/media/metadata", json={"id": media_id, "metadata": {"alt_text": {"text": "x"}}}
     )
     assert shape(metadata) == shape(recorded("media_metadata"))
+    reply = x_platform.public_reply(OUR_APPEAL_POST, "Shape check reply")
+    hidden = call("PUT", f"/2/tweets/{reply}/hidden", json={"hidden": True})
+    assert hidden == recorded("tweets_hidden")
+    their_own = x_platform.public_mention("Shape check: a post of their own")
+    refused = call("PUT", f"/2/tweets/{their_own}/hidden", json={"hidden": True})
+    assert refused == recorded("error_403_hide_not_permitted")
     start = XConnector.start_oauth(x_platform.app)
     code, _ = x_platform.authorize(start.authorize_url)
     token = httpx.post(
@@ -727,3 +734,49 @@ def test_stand_in_answers_in_the_recorded_shapes(x_platform: XHarness) -> None:
         },
     ).json()
     assert shape(token) == shape(recorded("oauth2_token"))
+
+
+# -- hiding replies -----------------------------------------------------------------------
+
+
+def test_hide_a_reply_in_our_conversation_and_show_it_again(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    connector = connect(x_platform, http)
+    ours = connector.publish(post("Road closed on Station Street until 6pm"))
+    reply = x_platform.public_reply(ours.platform_id, "buy followers at example.com")
+    connector.hide_inbound(reply)
+    assert x_platform.is_hidden(reply)
+    connector.hide_inbound(reply)  # already hidden: X answers success again
+    assert x_platform.is_hidden(reply)
+    connector.hide_inbound(reply, hidden=False)
+    assert not x_platform.is_hidden(reply)
+    assert x_platform.server.requests("PUT", r"^/2/tweets/\d+/hidden$") == 3
+
+
+def test_hide_outside_our_conversations_is_refused_without_breaking_the_account(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    connector = connect(x_platform, http)
+    mention = x_platform.public_mention("a post of their own that mentions us")
+    with pytest.raises(ConnectorError) as caught:
+        connector.hide_inbound(mention)
+    error = caught.value
+    assert error.permanent and error.reason is ErrorReason.REJECTED and not error.breaks_account
+    assert "conversations the account started" in error.message
+    assert not x_platform.is_hidden(mention)
+    with pytest.raises(ConnectorError) as caught:
+        connector.hide_inbound("not-an-id")
+    assert caught.value.reason is ErrorReason.NOT_FOUND
+
+
+def test_hide_with_a_revoked_token_still_breaks_the_account(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    connector = connect(x_platform, http)
+    ours = connector.publish(post("Lost dog found near the park"))
+    reply = x_platform.public_reply(ours.platform_id, "spam")
+    x_platform.revoke_force_credentials()
+    with pytest.raises(ConnectorError) as caught:
+        connector.hide_inbound(reply)
+    assert caught.value.breaks_account

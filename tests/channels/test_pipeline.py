@@ -4,6 +4,9 @@ Parametrised over every connector that publishes. Each platform is real where on
 here (Bluesky: a local AT Protocol network; Mastodon: mastodon-mock) and a stateful
 stand-in answering with recorded official payloads otherwise (X, Meta). Counts are
 taken on the platform side by the harness, never through the connector under test.
+
+Instagram posts always carry an image, which Instagram downloads from a signed link to
+Beatdesk (``publicsite``): the stand-in really fetches it, so a bad link fails the post.
 """
 
 from __future__ import annotations
@@ -24,11 +27,19 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.models import Agency, Staff
 from beatdesk.agencies.roles import Role
 from beatdesk.audit.models import AuditEvent
-from beatdesk.channels import actions, ingest, publish, worker
-from beatdesk.channels.models import ChannelAlert, ConnectedAccount, Delivery, InboundMessage
+from beatdesk.channels import actions, ingest, media, publish, worker
+from beatdesk.channels.contract import Capability
+from beatdesk.channels.models import (
+    ChannelAlert,
+    ConnectedAccount,
+    Delivery,
+    InboundMessage,
+    MediaFile,
+)
 from beatdesk.channels.registry import connector_class
 from tests.channels.faultproxy import FaultProxy, Rule
 from tests.channels.harness import PlatformHarness
@@ -38,21 +49,31 @@ from tests.channels.harness_mastodon import (  # noqa: F401
     mastodon_platform,
     mastodon_server,
 )
-from tests.channels.harness_meta import facebook_platform  # noqa: F401
+from tests.channels.harness_meta import facebook_platform, instagram_platform  # noqa: F401
 from tests.channels.harness_x import x_platform  # noqa: F401
+from tests.channels.images import JPEG
 from tests.channels.livedb import BEATDESK, subprocess_env
+from tests.channels.publicsite import public_media, public_site  # noqa: F401
 from tests.conftest import force_sign_in, make_staff
 
-# Instagram is not here: it only publishes posts with an image, and deliveries do not
-# carry media yet (publishing with media is issue 5). Its connector tests cover the cut
-# on each of its two publish steps and the lookup that finds the post.
-PLATFORMS = ["mastodon_platform", "bluesky_platform", "x_platform", "facebook_platform"]
-# The request that creates a post on each platform (the one the faults hit).
+# Every test: uploads in a fresh folder, reachable by the platforms through the test site.
+pytestmark = pytest.mark.usefixtures("public_media")
+
+PLATFORMS = [
+    "mastodon_platform",
+    "bluesky_platform",
+    "x_platform",
+    "facebook_platform",
+    "instagram_platform",
+]
+# The request that creates a post on each platform (the one the faults hit). Instagram's
+# second step: the first (the container) publishes nothing.
 PUBLISH_PATH = {
     "mastodon": r"^/api/v1/statuses(\?|$)",
     "bluesky": r"com\.atproto\.repo\.createRecord",
     "x": r"^/2/tweets(\?|$)",
     "facebook": r"/feed(\?|$)",
+    "instagram": r"/media_publish(\?|$)",
 }
 
 
@@ -97,13 +118,24 @@ def _text(label: str) -> str:
     return f"{label}: appeal for witnesses {uuid.uuid4().hex[:10]}"
 
 
-def _post(account: ConnectedAccount, admin: Staff, label: str) -> Delivery:
+def _image(admin: Staff, alt_text: str = "") -> MediaFile:
+    return media.store_media(actor=admin, data=JPEG, alt_text=alt_text)
+
+
+def _post(
+    account: ConnectedAccount, admin: Staff, label: str, images: list[MediaFile] | None = None
+) -> Delivery:
+    """A post; with an image where the platform requires one (Instagram)."""
+    rules = connector_class(account.kind).media_rules
+    if images is None and rules is not None and rules.required:
+        images = [_image(admin)]
     return publish.create_delivery(
         actor=admin,
         account=account,
         source_type="test",
         source_id=uuid.uuid4().hex,
         text=_text(label),
+        media=images or [],
     )
 
 
@@ -272,7 +304,7 @@ def test_inbound_mentions_and_replies_arrive_once_threaded(
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_after_the_platform_accepted(
-    platform: PlatformHarness, admin: Staff, proxy: FaultProxy
+    platform: PlatformHarness, admin: Staff, proxy: FaultProxy, settings: LazySettings
 ) -> None:
     """Kill -9 the worker while the platform's answer is in flight, then restart it."""
     account = _connect(platform, admin, proxy.url)
@@ -280,7 +312,14 @@ def test_worker_killed_after_the_platform_accepted(
         next_poll_at=timezone.now() + timedelta(hours=1)
     )
     proxy.add(Rule("POST", PUBLISH_PATH[platform.kind], "hold"))
-    env = subprocess_env(BEATDESK_DELIVERY_LEASE_SECONDS="3", BEATDESK_RECONCILE_DELAY_SECONDS="0")
+    env = subprocess_env(
+        BEATDESK_DELIVERY_LEASE_SECONDS="3",
+        BEATDESK_RECONCILE_DELAY_SECONDS="0",
+        # The worker's signed image links must point at the test site and its files.
+        BEATDESK_PUBLIC_URL=settings.BEATDESK_PUBLIC_URL,
+        BEATDESK_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        BEATDESK_SECRET_KEY=settings.SECRET_KEY,
+    )
     delivery = _post(account, admin, "kill")
     first = subprocess.Popen([*BEATDESK, "channels", "run", "--tick", "0.1"], env=env)
     try:
@@ -345,3 +384,54 @@ def test_platform_edits_and_deletions_are_recorded_with_the_original_kept(
     assert kinds == ["original", "edit", "delete"]
     assert original in message.revisions.get(kind="original").text
     assert worker.refresh_recent_messages() == 0  # nothing changes twice
+
+
+@pytest.mark.django_db
+def test_publish_with_an_image_sends_those_bytes_once(
+    platform: PlatformHarness, admin: Staff
+) -> None:
+    account = _connect(platform, admin)
+    image = _image(admin, alt_text="Officers at the Northtown market stall")
+    delivery = _post(account, admin, "image", images=[image])
+    publish.send_delivery(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.state == Delivery.State.PUBLISHED, delivery.failure_reason
+    assert platform.posts_with_text(delivery.text) == 1
+    # The platform holds exactly the bytes that were stored.
+    assert platform.media_of_post(delivery.text) == [image.sha256]
+
+
+@pytest.mark.django_db
+def test_hiding_a_reply_on_the_platform(platform: PlatformHarness, admin: Staff) -> None:
+    account = _connect(platform, admin)
+    ingest.poll_account(account.pk)  # cursor at "now"
+    delivery = _post(account, admin, "hide")
+    publish.send_delivery(delivery.pk)
+    delivery.refresh_from_db()
+    reply_id = platform.public_reply(delivery.platform_id, _text("spam reply"))
+    deadline = time.monotonic() + 45
+    while not InboundMessage.objects.filter(platform_id=reply_id).exists():
+        assert time.monotonic() < deadline, "the reply never arrived"
+        ConnectedAccount.objects.filter(pk=account.pk).update(next_poll_at=timezone.now())
+        ingest.poll_account(account.pk)
+        time.sleep(0.3)
+    message = InboundMessage.objects.get(platform_id=reply_id)
+    if Capability.HIDE not in connector_class(account.kind).capabilities:
+        with pytest.raises(ActionError, match="report"):
+            actions.hide_inbound_message(actor=admin, message=message, reason="Spam")
+        message.refresh_from_db()
+        assert message.hidden_on_platform_at is None
+        return
+    assert not platform.is_hidden(reply_id)
+    actions.hide_inbound_message(actor=admin, message=message, reason="Spam: repeated link")
+    assert platform.is_hidden(reply_id)
+    message.refresh_from_db()
+    assert message.hidden_on_platform_at is not None and message.hidden_by == admin
+    event = AuditEvent.objects.get(event_type="inbound.hidden", object_id=str(message.pk))
+    assert event.data["reason"] == "Spam: repeated link" and event.actor == admin
+    # Again: nothing is sent, nothing more is recorded.
+    actions.hide_inbound_message(actor=admin, message=message, reason="Spam")
+    assert AuditEvent.objects.filter(event_type="inbound.hidden").count() == 1
+    assert platform.is_hidden(reply_id)
+    account.refresh_from_db()
+    assert account.status == ConnectedAccount.Status.ACTIVE

@@ -16,6 +16,13 @@ Publishing is idempotent: the post's record key is ``OutboundPost.key`` (a TID),
 a second ``createRecord`` with the same key cannot create a second post; the PDS
 refuses it and the existing record is read back instead.
 
+Hiding a reply (``hide_inbound``): the thread's root post, which must be the
+account's, gets a threadgate record (``app.bsky.feed.threadgate``, the same record key
+as the root) whose ``hiddenReplies`` lists the reply; AppViews then show it only
+behind "hidden replies". The record is read, changed and written back with
+``putRecord``'s compare-and-swap, so a concurrent change (by the Bluesky app, say) is
+never overwritten; its reply rules (``allow``) are kept as they are.
+
 Inbound: ``listNotifications`` (mentions, replies, quotes). The AppView sorts
 notifications by ``min(indexedAt, createdAt)``, so a post whose author's clock runs
 slow can appear just *below* the newest time already seen. The cursor therefore
@@ -46,6 +53,7 @@ from beatdesk.channels.contract import (
     InboundKind,
     InboundPage,
     MediaItem,
+    MediaRules,
     OutboundMedia,
     OutboundPost,
     PostingCap,
@@ -61,6 +69,9 @@ logger = logging.getLogger("beatdesk.channels.bluesky")
 Json = dict[str, Any]
 
 POST_COLLECTION = "app.bsky.feed.post"
+THREADGATE_COLLECTION = "app.bsky.feed.threadgate"
+MAX_HIDDEN_REPLIES = 300  # app.bsky.feed.threadgate: hiddenReplies maxLength
+SWAP_ATTEMPTS = 3
 WEB_URL = "https://bsky.app"
 #: Notification reasons that are messages to the force (likes, reposts, follows are not).
 INBOUND_REASONS: dict[str, InboundKind] = {
@@ -228,12 +239,21 @@ class BlueskyConnector(Connector):
             Capability.DELETE,
             Capability.METRICS,
             Capability.PROFILES,
+            Capability.HIDE,
         }
     )
     idempotent_publish = True
     max_text_length = 300  # graphemes
     # Documented PDS limits: 5,000 points an hour, a created record costs 3.
     posting_cap = PostingCap(posts=1_666, per_seconds=3_600)
+    media_rules = MediaRules(
+        types={
+            "image/jpeg": MAX_IMAGE_BYTES,
+            "image/png": MAX_IMAGE_BYTES,
+            "image/gif": MAX_IMAGE_BYTES,
+        },
+        max_items=MAX_IMAGES,
+    )
     credential_fields = (
         ("identifier", "Handle or DID", False),
         ("app_password", "App password", True),
@@ -600,6 +620,84 @@ class BlueskyConnector(Connector):
             if exc.outcome_unknown:  # deleting again is harmless
                 exc.outcome_unknown = False
             raise
+
+    def hide_inbound(self, platform_id: str, *, hidden: bool = True) -> None:
+        """List (or unlist) a reply in the ``hiddenReplies`` of its thread's threadgate."""
+        did = self.did
+        root = self._thread_root(platform_id)
+        if not root or root == platform_id:
+            raise ConnectorError(
+                "Bluesky can hide replies only; this post starts its own thread",
+                permanent=True,
+                reason=ErrorReason.UNSUPPORTED,
+            )
+        root_uri = AtUri.parse(root)
+        if root_uri.did != did or root_uri.collection != POST_COLLECTION:
+            raise ConnectorError(
+                "Bluesky hides replies only in threads the account started",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+            )
+        where = {"repo": did, "collection": THREADGATE_COLLECTION, "rkey": root_uri.rkey}
+        for attempt in range(1, SWAP_ATTEMPTS + 1):
+            try:
+                current = self._xrpc("GET", "com.atproto.repo.getRecord", params=where)
+            except ConnectorError as exc:
+                if exc.reason is not ErrorReason.NOT_FOUND:
+                    raise
+                current = {}
+            record = dict(_obj(current, "value")) or {
+                "$type": THREADGATE_COLLECTION,
+                "post": root,
+                "createdAt": _iso(_now()),
+            }
+            listed = [uri for uri in _list(record, "hiddenReplies") if isinstance(uri, str)]
+            if (platform_id in listed) == hidden:
+                return  # already as asked
+            listed = [*listed, platform_id] if hidden else [u for u in listed if u != platform_id]
+            if len(listed) > MAX_HIDDEN_REPLIES:
+                raise ConnectorError(
+                    f"Bluesky hides at most {MAX_HIDDEN_REPLIES} replies in one thread",
+                    permanent=True,
+                    reason=ErrorReason.REJECTED,
+                )
+            record["hiddenReplies"] = listed
+            # swapRecord: the CID read above, or null for "must not exist yet".
+            body = {**where, "record": record, "swapRecord": _str(current, "cid") or None}
+            try:
+                self._xrpc("POST", "com.atproto.repo.putRecord", json_body=body)
+                return
+            except ConnectorError as exc:
+                exc.outcome_unknown = False  # writing the same list again is harmless
+                if "InvalidSwap" in exc.message and attempt < SWAP_ATTEMPTS:
+                    continue  # someone else changed the threadgate meanwhile: read again
+                raise
+        raise AssertionError("unreachable")
+
+    def _thread_root(self, uri: str) -> str:
+        """The root of the thread a post belongs to ("" when the post is not a reply)."""
+        view = self._get_posts([uri]).get(uri)
+        if view is not None:
+            record = _obj(view, "record")
+        else:
+            # Not on the AppView (not indexed yet, or hidden from us): ask the PDS.
+            at = AtUri.parse(uri)
+            try:
+                found = self._xrpc(
+                    "GET",
+                    "com.atproto.repo.getRecord",
+                    params={"repo": at.did, "collection": at.collection, "rkey": at.rkey},
+                )
+            except ConnectorError as exc:
+                if exc.reason not in {ErrorReason.NOT_FOUND, ErrorReason.REJECTED}:
+                    raise
+                raise ConnectorError(
+                    "Bluesky: the reply no longer exists",
+                    permanent=True,
+                    reason=ErrorReason.NOT_FOUND,
+                ) from None
+            record = _obj(found, "value")
+        return _str(_obj(_obj(record, "reply"), "root"), "uri")
 
     def _reply_refs(self, parent_uri: str) -> Json:
         uri = AtUri.parse(parent_uri)

@@ -84,6 +84,7 @@ from beatdesk.channels.contract import (
     InboundKind,
     InboundPage,
     MediaItem,
+    MediaRules,
     OutboundMedia,
     OutboundPost,
     PostingCap,
@@ -142,6 +143,18 @@ class MastodonConnector(Connector):
     idempotent_publish = True
     max_text_length = 500  # Mastodon's default; a server may allow more
     posting_cap = PostingCap(posts=300, per_seconds=3 * 60 * 60)
+    #: Four attachments a status; the default size limits of Mastodon 4 (16 MiB images,
+    #: 99 MiB videos: ``configuration.media_attachments`` of ``/api/v2/instance``). A
+    #: server may set lower ones; its refusal then fails the post with its reason.
+    media_rules = MediaRules(
+        types={
+            "image/jpeg": 16 * 1024 * 1024,
+            "image/png": 16 * 1024 * 1024,
+            "image/gif": 16 * 1024 * 1024,
+            "video/mp4": 99 * 1024 * 1024,
+        },
+        max_items=4,
+    )
     credential_fields = (("access_token", "Access token", True),)
     default_base_url = ""  # every force names its own server
 

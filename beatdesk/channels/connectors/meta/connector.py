@@ -11,14 +11,16 @@ with an Instagram account) is connected; ``pages`` in the credentials lists the 
 References (developers.facebook.com, read November 2026):
 
 * Pages: ``POST /{page-id}/feed`` and ``/{page-id}/photos``, ``GET /{page-id}/posts``,
-  ``GET /{page-id}/feed``, ``POST /{object-id}/comments``
+  ``GET /{page-id}/feed``, ``POST /{object-id}/comments``, ``POST /{comment-id}`` with
+  ``is_hidden`` (hide a comment; Graph API changelog v2.2 and the Comment reference)
   (https://developers.facebook.com/docs/pages-api/posts,
   https://developers.facebook.com/docs/graph-api/reference/page/feed,
   https://developers.facebook.com/docs/graph-api/reference/object/comments).
 * Instagram: content publishing is two steps, ``POST /{ig-user-id}/media`` (a
   container; Meta fetches the image from a public URL) then
   ``POST /{ig-user-id}/media_publish``; ``GET /{ig-user-id}/media``,
-  ``/{ig-media-id}/comments``, ``/{ig-comment-id}/replies``, ``/{ig-user-id}/tags``
+  ``/{ig-media-id}/comments``, ``/{ig-comment-id}/replies``, ``/{ig-user-id}/tags``,
+  ``POST /{ig-comment-id}`` with ``hide`` (hide a comment; the IG Comment reference)
   (https://developers.facebook.com/docs/instagram-platform/content-publishing and the
   IG User, IG Media and IG Comment references). Accounts may publish 100 posts through
   the API in a moving 24 hours (the content-publishing guide; carousels count once).
@@ -52,6 +54,7 @@ from beatdesk.channels.contract import (
     InboundKind,
     InboundPage,
     MediaItem,
+    MediaRules,
     OAuthApp,
     OAuthConnector,
     OAuthStart,
@@ -346,6 +349,39 @@ class MetaConnector(OAuthConnector):
             reason=ErrorReason.BAD_RESPONSE,
         )
 
+    def _set_flag(self, object_id: str, flag: str, hidden: bool, what: str) -> None:
+        """``POST /{object-id}`` with ``flag`` (``is_hidden``, ``hide``): a flag set to
+        the same value twice is harmless, so a lost answer is a plain transient error.
+
+        A permission error here (codes 10, 200-299) refuses this one request: some
+        comments cannot be hidden (``can_hide`` false), and a missing moderation
+        permission stops only moderation. Token errors (190) still break the account.
+        """
+        try:
+            body = self._graph().post(object_id, data={flag: "true" if hidden else "false"})
+        except GraphError as exc:
+            exc.outcome_unknown = False
+            if exc.reason is ErrorReason.AUTH_REVOKED and exc.code not in (190, 102):
+                raise ConnectorError(
+                    f"{exc.message}: {self.label} does not let this account "
+                    f"{'hide' if hidden else 'show'} this {what} (some cannot be hidden; "
+                    "if none can, reconnect the account to grant the moderation permission)",
+                    permanent=True,
+                    reason=ErrorReason.REJECTED,
+                    status=exc.status,
+                ) from None
+            raise
+        except ConnectorError as exc:
+            exc.outcome_unknown = False
+            raise
+        if body.get("success") is not True:
+            raise ConnectorError(
+                f"{self.label} did not confirm that the {what} is "
+                f"{'hidden' if hidden else 'shown'}",
+                permanent=False,
+                reason=ErrorReason.BAD_RESPONSE,
+            )
+
     @staticmethod
     def _staging(step: Callable[[], str], what: str) -> str:
         """Run a step that creates nothing visible (an unpublished photo, an Instagram
@@ -375,12 +411,20 @@ class FacebookPageConnector(MetaConnector):
             Capability.DELETE,
             Capability.METRICS,
             Capability.PROFILES,
+            Capability.HIDE,
         }
     )
     idempotent_publish = False
     max_text_length = 63206
     #: Meta documents no per-Page posting cap for the Pages API (only call-rate limits).
     posting_cap = None
+    #: Photos only, up to 4 MB each (Meta's photo guidance); ten a post is our own cap.
+    #: Comments (replies) carry no media here.
+    media_rules = MediaRules(
+        types={"image/jpeg": 4_000_000, "image/png": 4_000_000, "image/gif": 4_000_000},
+        max_items=10,
+        on_replies=False,
+    )
     oauth_scopes = FACEBOOK_SCOPES
 
     @classmethod
@@ -547,6 +591,18 @@ class FacebookPageConnector(MetaConnector):
                 permanent=True,
                 reason=ErrorReason.REJECTED,
             )
+
+    def hide_inbound(self, platform_id: str, *, hidden: bool = True) -> None:
+        """Hide a comment (or a reply to one) on the Page's posts: ``is_hidden``. The
+        commenter and their friends still see it. A visitor's post on the Page is not
+        a comment and is refused here."""
+        if platform_id.startswith(f"{self._page_id()}_"):
+            raise ConnectorError(
+                "Facebook: only comments can be hidden, not posts on the Page",
+                permanent=True,
+                reason=ErrorReason.UNSUPPORTED,
+            )
+        self._set_flag(platform_id, "is_hidden", hidden, "comment")
 
     # -- inbound ----------------------------------------------------------------------
 
@@ -747,6 +803,7 @@ class InstagramConnector(MetaConnector):
             Capability.REFRESH,
             Capability.METRICS,
             Capability.PROFILES,
+            Capability.HIDE,
         }
     )
     idempotent_publish = False
@@ -755,12 +812,20 @@ class InstagramConnector(MetaConnector):
     #: moving period" (content-publishing guide; the media_publish reference still says
     #: 50; ``GET /{ig-user-id}/content_publishing_limit`` gives the live figure).
     posting_cap = PostingCap(posts=100, per_seconds=24 * 60 * 60)
+    #: JPEG only, under 8 MiB (the Instagram error-code reference: "It should be less than
+    #: 8 MiB"), one to ten (a carousel); fetched by Instagram from ``media_url``.
+    media_rules = MediaRules(
+        types={"image/jpeg": 8 * 1024 * 1024},
+        max_items=MAX_CAROUSEL,
+        required=True,
+        on_replies=False,
+        by_url=True,
+    )
     oauth_scopes = INSTAGRAM_SCOPES
     container_poll_seconds: ClassVar[float] = 2.0
 
     def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:
         super().__init__(settings, http)
-        self.media_url: Callable[[OutboundMedia], str] | None = None
         self.sleep: Callable[[float], None] = time.sleep
         self._handle = self._credentials.get("ig_username") or settings.handle
         self._edges: dict[str, str] = {}
@@ -1110,6 +1175,12 @@ class InstagramConnector(MetaConnector):
                 raise
             result[object_id] = self._comment_item(body, text(body.get("media"), "id"))
         return result
+
+    def hide_inbound(self, platform_id: str, *, hidden: bool = True) -> None:
+        """Hide a comment on the account's media: ``hide``. Its author still sees it.
+        Media the account is tagged in is someone else's and cannot be hidden (Graph
+        refuses it)."""
+        self._set_flag(platform_id, "hide", hidden, "comment")
 
     def fetch_metrics(self, platform_ids: Sequence[str]) -> list[PostMetrics]:
         graph = self._graph()

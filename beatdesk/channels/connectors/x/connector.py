@@ -12,6 +12,9 @@ References (docs.x.com, read November 2026):
 * Users: ``GET /2/users/me``, ``GET /2/users/:id``, ``GET /2/users/by/username/:username``.
 * Media: ``POST /2/media/upload`` (multipart ``media`` + ``media_category``) and
   ``POST /2/media/metadata`` (alt text).
+* Hide replies: ``PUT /2/tweets/:id/hidden`` with ``{"hidden": true}`` (scope
+  ``tweet.moderate.write``; only replies in conversations the account started;
+  hiding a hidden reply succeeds): https://docs.x.com/x-api/posts/hide-replies.
 * Errors are RFC 7807-style problems (``title``, ``detail``, ``type``, ``status``);
   rate limits come as ``x-rate-limit-limit/-remaining/-reset`` (reset in epoch seconds,
   no ``Retry-After``): https://docs.x.com/x-api/fundamentals/rate-limits
@@ -49,6 +52,7 @@ from beatdesk.channels.contract import (
     InboundKind,
     InboundPage,
     MediaItem,
+    MediaRules,
     OAuthApp,
     OAuthConnector,
     OAuthStart,
@@ -65,7 +69,14 @@ API_BASE_URL = "https://api.x.com"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 WEB_URL = "https://x.com"
 
-SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "dm.read")
+SCOPES = (
+    "tweet.read",
+    "tweet.write",
+    "users.read",
+    "offline.access",
+    "dm.read",
+    "tweet.moderate.write",
+)
 
 TWEET_FIELDS = (
     "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,"
@@ -333,6 +344,7 @@ class XConnector(OAuthConnector):
             Capability.DELETE,
             Capability.METRICS,
             Capability.PROFILES,
+            Capability.HIDE,
         }
     )
     idempotent_publish = False
@@ -342,6 +354,16 @@ class XConnector(OAuthConnector):
     #: 2,400 posts a day in semi-hourly slices (help.x.com/en/rules-and-policies/
     #: x-limits); the API figure is the one the API enforces with a 429.
     posting_cap = PostingCap(posts=100, per_seconds=15 * 60)
+    #: Up to four images a post: 5 MB each, 15 MB for a GIF (docs.x.com media best
+    #: practices). Videos are not uploaded by this connector.
+    media_rules = MediaRules(
+        types={
+            "image/jpeg": 5 * 1024 * 1024,
+            "image/png": 5 * 1024 * 1024,
+            "image/gif": 15 * 1024 * 1024,
+        },
+        max_items=4,
+    )
     default_base_url = API_BASE_URL
     oauth_scopes = SCOPES
 
@@ -654,6 +676,45 @@ class XConnector(OAuthConnector):
                 f"X did not delete post {platform_id}",
                 permanent=True,
                 reason=ErrorReason.REJECTED,
+            )
+
+    def hide_inbound(self, platform_id: str, *, hidden: bool = True) -> None:
+        """Hide (or show again) a reply in a conversation the account started.
+
+        X answers 403 for a post outside the account's conversations and for a token
+        without ``tweet.moderate.write`` (accounts connected before Beatdesk asked for
+        it). Neither means the account is broken, so that 403 refuses this request
+        only (``REJECTED``), with what to do about it.
+        """
+        if not platform_id.isdigit():
+            raise ConnectorError(
+                f"not an X post id: {platform_id[:40]!r}",
+                permanent=True,
+                reason=ErrorReason.NOT_FOUND,
+            )
+        verb = "hide" if hidden else "show"
+        try:
+            body = self._request(
+                "PUT", f"/2/tweets/{platform_id}/hidden", json_body={"hidden": hidden}
+            )
+        except ConnectorError as exc:
+            if exc.status != 403:
+                raise
+            raise ConnectorError(
+                f"X refused to {verb} this reply ({exc.message}). X hides only replies to "
+                "conversations the account started, and only with the permission to "
+                "moderate replies: reconnect the account if it was connected before that "
+                "permission was asked for",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+                status=403,
+            ) from None
+        data = body.get("data")
+        if not (isinstance(data, dict) and data.get("hidden") is hidden):
+            raise ConnectorError(
+                f"X did not confirm that the reply is {'hidden' if hidden else 'shown'}",
+                permanent=False,
+                reason=ErrorReason.BAD_RESPONSE,
             )
 
     # -- inbound ----------------------------------------------------------------------
