@@ -14,6 +14,7 @@ import pytest
 
 from beatdesk.language.triage import CATEGORIES, LABELS, PRIORITIES, Triage, triage
 from beatdesk.language.triage.cli import main
+from beatdesk.language.triage.embeddings import dimensions, embed, piece_ids
 from beatdesk.language.triage.features import DIMENSIONS, featurise, normalise
 from beatdesk.language.triage.rules import match_rules
 
@@ -61,6 +62,8 @@ def test_order_and_batch_independence() -> None:
         "someone is breaking into my flat right now and I'm hiding in the bathroom",
         "lad has just been stabbed outside the Wetherspoons, he's bleeding badly",
         "I've had enough, I'm going to take all my tablets when everyone's asleep",
+        "my ex keeps turning up at my house and says he'll kill me if I call you",
+        "she said she\u2019d stab him if he came back",
     ],
 )
 def test_threats_to_life_are_p1_emergencies(text: str) -> None:
@@ -138,6 +141,26 @@ def test_features_are_stable_and_in_range() -> None:
     )  # runs of 3+ collapse to 2
     again, _, _ = featurise(["Hello @MetPoliceUK see https://x.y/z 999", ""])
     assert again.tolist() == indices.tolist()  # CRC-32, not the salted hash()
+
+
+def test_embeddings_are_unit_mean_word_piece_vectors() -> None:
+    vectors = embed(["Someone nicked my bike", "", "@MetPoliceUK https://x.y/z", "bike"])
+    assert vectors.shape == (4, dimensions())
+    assert vectors.dtype.name == "float32"
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
+    assert not vectors[1].any() and not vectors[2].any()  # nothing known: all zeros
+    assert float(vectors[0] @ vectors[3]) > 0.3  # shares "bike"
+    assert embed([]).shape == (0, dimensions())
+
+
+def test_word_pieces_follow_the_vocabulary() -> None:
+    # Known words are one piece; an unseen spelling splits into ##-continuations;
+    # URLs and handles contribute nothing; accents are stripped.
+    assert len(piece_ids("police")) == 1
+    assert len(piece_ids("policezzq")) > 1
+    assert piece_ids("café") == piece_ids("cafe")
+    assert piece_ids("see @MetPoliceUK https://t.co/abc") == piece_ids("see")
+    assert piece_ids("HELLO there!") == piece_ids("hello there !")
 
 
 def run_cli(

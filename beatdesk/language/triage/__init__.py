@@ -4,7 +4,8 @@ Public API: ``triage(texts) -> list[Triage]`` (pure Python + numpy, no Django).
 
 Scores
     Each of ``LABELS`` gets an independent score in [0, 1] from its own logistic model over
-    hashed word and character n-grams (``features.py``), trained offline by
+    hashed word and character n-grams (``features.py``) plus the mean of static word-piece
+    vectors distilled from all-MiniLM-L6-v2 (``embeddings.py``), trained offline by
     ``training/train.py``. Each model's decision threshold is folded into its bias, so
     **a score of 0.5 or more means "this label applies"**. Hand-written police lexicons
     (``rules.py``) lift a label's score to at least 0.8 when they fire (0.95 for a threat
@@ -19,7 +20,7 @@ Priority (response targets by default: P1 5 min, P2 30 min, P3 4 h, P4 24 h)
         rule fired, or the emergency score is at least ``p1_threshold`` (from the artefact:
         the level that, out of fold in training, fewer than about 0.3% of everyday
         messages and 3% of Low-priority crisis tweets reach).
-    P2  likely urgent: emergency score 0.5 or more (set so that about 8% of Low-priority
+    P2  likely urgent: emergency score 0.5 or more (set so that about 12% of Low-priority
         crisis tweets reach it out of fold); someone says they saw a weapon; a vulnerable
         person has gone; missing-person information (sightings are perishable).
     P3  needs a person: crime report, intelligence, complaint, question or rumour scores
@@ -42,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from beatdesk.language.triage.embeddings import dimensions as embedding_dimensions
+from beatdesk.language.triage.embeddings import embed
 from beatdesk.language.triage.features import DIMENSIONS, featurise
 from beatdesk.language.triage.rules import LIFE_SCORE, RULE_SCORE, match_rules
 
@@ -83,6 +86,7 @@ class Triage:
 @dataclass(frozen=True)
 class _Model:
     weights: npt.NDArray[np.float32]  # (DIMENSIONS, len(LABELS))
+    embedding_weights: npt.NDArray[np.float32]  # (embedding dimensions, len(LABELS))
     bias: npt.NDArray[np.float32]  # (len(LABELS),)
     p1_threshold: float
 
@@ -91,19 +95,29 @@ class _Model:
 def _model() -> _Model:
     """Load the artefacts once per process (the first ``triage`` call pays for it)."""
     meta = json.loads((ARTEFACTS / "meta.json").read_text(encoding="utf-8"))
-    if tuple(meta["labels"]) != LABELS or meta["dimensions"] != DIMENSIONS:
+    if (
+        tuple(meta["labels"]) != LABELS
+        or meta["dimensions"] != DIMENSIONS
+        or meta["embedding_dimensions"] != embedding_dimensions()
+    ):
         raise RuntimeError("triage artefacts do not match this code; rerun training/train.py")
     with np.load(ARTEFACTS / "weights.npz") as data:
         weights = data["weights"].astype(np.float32)
+        embedding_weights = data["embedding_weights"].astype(np.float32)
         bias = data["bias"].astype(np.float32)
-    return _Model(weights=weights, bias=bias, p1_threshold=float(meta["p1_threshold"]))
+    return _Model(
+        weights=weights,
+        embedding_weights=embedding_weights,
+        bias=bias,
+        p1_threshold=float(meta["p1_threshold"]),
+    )
 
 
 def _model_scores(texts: Sequence[str]) -> npt.NDArray[np.float64]:
     """Model probabilities, shape ``(len(texts), len(LABELS))``."""
     model = _model()
     indices, values, offsets = featurise(texts)
-    logits = np.tile(model.bias.astype(np.float64), (len(texts), 1))
+    logits = (embed(texts) @ model.embedding_weights).astype(np.float64) + model.bias
     if len(indices):
         contributions = model.weights[indices] * values[:, None]
         # reduceat needs non-empty segments: sum over the rows that have features only.

@@ -64,6 +64,9 @@ RULES: tuple[Rule, ...] = (
     Rule("emergency", "life", "threat to kill", _rx(
         r"\b(?:going to|gonna|will|wants to|threaten(?:ed|ing)? to|coming (?:round |over )?to)"
         rf" (?:kill|stab|shoot|murder|hurt) {_PERSON}",
+        # "says he'll kill me", "said she'd stab him"
+        rf"\b(?:he|she|they|{_WHO})(?:'ll|\u2019ll|'d|\u2019d| would) (?:kill|stab|shoot|murder)"
+        rf" {_PERSON}",
     )),
     Rule("emergency", "life", "self-harm or suicide risk", _rx(
         r"\bkill (?:myself|himself|herself)",
