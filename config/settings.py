@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "beatdesk.agencies",
     "beatdesk.accounts",
     "beatdesk.channels",
+    "beatdesk.inbox",
     "beatdesk.web",
 ]
 

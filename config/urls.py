@@ -6,4 +6,5 @@ urlpatterns = [
     path("agency/", include("beatdesk.agencies.urls")),
     path("audit/", include("beatdesk.audit.urls")),
     path("channels/", include("beatdesk.channels.urls")),
+    path("inbox/", include("beatdesk.inbox.urls")),
 ]

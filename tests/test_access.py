@@ -22,6 +22,7 @@ from beatdesk.agencies.roles import ALL_ROLES
 
 from .channels.factories import make_account, make_alert, make_delivery, make_signed_media
 from .conftest import force_sign_in, make_agency, make_staff
+from .inbox.factories import make_conversation
 
 # How to find an object of a given agency for each URL keyword. A new keyword must be
 # added here, or the test fails: so must its access_* helper be written.
@@ -31,6 +32,8 @@ OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int | str]] = {
     "account_id": lambda agency: make_account(agency).pk,
     "delivery_id": lambda agency: make_delivery(agency).pk,
     "alert_id": lambda agency: make_alert(agency).pk,
+    "conversation_id": lambda agency: make_conversation(agency).pk,
+    "contact_id": lambda agency: make_conversation(agency).contact_id,
     "signed": make_signed_media,
     "staff_id": lambda agency: (
         make_staff(agency, "officer", f"{agency.slug}-target-{Staff.objects.count()}").pk

@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
@@ -28,6 +29,9 @@ logger = logging.getLogger("beatdesk.channels")
 TOKEN_CHECK_EVERY = timedelta(minutes=10)
 # Re-reading recent messages is how platform edits and deletions reach the desk.
 REFRESH_EVERY = timedelta(minutes=5)
+# Other apps' work for every tick (the inbox sweeps up untriaged messages and checks
+# response targets). Each runs after the channels work; one failing never stops the rest.
+TICK_LISTENERS: list[Callable[[datetime], None]] = []
 
 
 @dataclass
@@ -104,5 +108,10 @@ def run_forever(*, tick_seconds: float = 1.0, stop: threading.Event | None = Non
         except Exception:
             # One bad tick (database restart, a connector bug) must not end the loop.
             logger.exception("channels tick failed")
+        for listener in TICK_LISTENERS:
+            try:
+                listener(timezone.now())
+            except Exception:
+                logger.exception("tick listener %s failed", getattr(listener, "__name__", listener))
         stop.wait(max(0.0, tick_seconds - (time.monotonic() - started)))
     logger.info("channels loop stopped")

@@ -16,6 +16,7 @@ from beatdesk.channels.models import ChannelAlert
 # the menu cannot drift from what the page itself allows.
 NAV = [
     ("Home", "web:home"),
+    ("Inbox", "inbox:queue"),
     ("Areas", "agencies:areas"),
     ("Teams", "agencies:teams"),
     ("Staff", "agencies:staff"),
@@ -40,7 +41,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.role in _roles_for(url):
             current = request.path == url or (url != "/" and request.path.startswith(url))
             items.append({"label": label, "url": url, "current": current})
-    return {"nav_items": items, "channel_alert_count": _open_channel_alerts(user)}
+    live_url = reverse("inbox:live")
+    return {
+        "nav_items": items,
+        "channel_alert_count": _open_channel_alerts(user),
+        # Every page of someone who works the inbox polls for open P1s (visible + audible).
+        "live_alerts_url": live_url if user.role in _roles_for(live_url) else "",
+    }
 
 
 def _open_channel_alerts(user: Staff) -> int:

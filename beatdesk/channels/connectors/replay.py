@@ -71,7 +71,23 @@ def resolve_source(name: str) -> Path:
     raise ReplayError(f"No replay file called {name}.")
 
 
+# Parsed files by path, reused while the file is unchanged: the loop polls a replay every
+# second or two and a drill file can hold tens of thousands of lines.
+_parsed: dict[Path, tuple[tuple[int, int], list[tuple[bytes, dict[str, object]]]]] = {}
+
+
 def _load(path: Path) -> list[tuple[bytes, dict[str, object]]]:
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    records = _parse(path)
+    _parsed[path] = (version, records)
+    return records
+
+
+def _parse(path: Path) -> list[tuple[bytes, dict[str, object]]]:
     records = []
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
