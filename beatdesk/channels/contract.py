@@ -191,6 +191,8 @@ class InboundItem:
     thread_root_id: str = ""
     edited_at: datetime | None = None
     deleted: bool = False
+    # (latitude, longitude) where the author attached a precise location; None otherwise.
+    geo: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ def _message_from(account: ConnectedAccount, item: InboundItem) -> InboundMessag
         raw_payload=item.raw,
         edited_at=item.edited_at,
         deleted_on_platform_at=timezone.now() if item.deleted else None,
+        geo_lat=item.geo[0] if item.geo else None,
+        geo_lon=item.geo[1] if item.geo else None,
     )
 
 

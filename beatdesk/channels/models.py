@@ -133,6 +133,9 @@ class InboundMessage(models.Model):
     raw_payload = models.BinaryField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_on_platform_at = models.DateTimeField(null=True, blank=True)
+    # A precise location the author attached (a geotag), where the platform gives one.
+    geo_lat = models.FloatField(null=True, blank=True)
+    geo_lon = models.FloatField(null=True, blank=True)
     # Hidden from public view on the platform by the desk (``actions.hide_inbound_message``);
     # the reason is kept here and in the audit trail.
     hidden_on_platform_at = models.DateTimeField(null=True, blank=True)

@@ -153,6 +153,11 @@ def _process_batch(ids: list[int]) -> int:
             routing = route(
                 places_for(message.agency_id),
                 text=message.text,
+                geotag=(
+                    (message.geo_lat, message.geo_lon)
+                    if message.geo_lat is not None and message.geo_lon is not None
+                    else None
+                ),
                 author_location=message.author_location,
                 priority=result.priority,
                 category=result.category,

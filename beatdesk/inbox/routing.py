@@ -1,8 +1,8 @@
 """Where a message belongs: the place it is about and the team that serves it.
 
-Place, strongest evidence first: a place the text names (one of the agency's own area
-names, a postcode, "in/at/near <Place>"), then the author's profile location, then the
-areas the receiving account serves. A place is used only if it falls inside one of the
+Place, strongest evidence first: the message's geotag; a place the text names (one of
+the agency's own area names, a postcode, "in/at/near <Place>"); the author's profile
+location; the areas the receiving account serves. A place is used only if it falls inside one of the
 agency's areas. Kind overrides place for the team (threat to life → the 24/7 desk,
 intelligence → the intelligence team, complaints → professional standards) but the
 place is still recorded, so neighbourhood insight is not lost.
@@ -196,6 +196,7 @@ def route(
     places: AgencyPlaces,
     *,
     text: str,
+    geotag: tuple[float, float] | None = None,
     author_location: str,
     priority: str,
     category: str,
@@ -205,8 +206,11 @@ def route(
     """Decide the area and team for a message. Never raises for odd input."""
     area_id: int | None = None
     place = source = ""
+    tagged = places.area_at(*geotag) if geotag else None
     found = _place_in_text(places, text)
-    if found:
+    if tagged is not None:
+        area_id, place, source = tagged, places.areas[tagged].name, "geotag"
+    elif found:
         area_id, place, source = found[0], found[1], "text"
     else:
         profile = _place_of_profile(places, author_location)
@@ -232,9 +236,11 @@ def route(
     if area_id is not None:
         serving = places.team_serving(area_id)
         if serving is not None:
-            where = {"text": "named in the message", "profile": "the author's profile"}.get(
-                source, "the account's area"
-            )
+            where = {
+                "geotag": "the message's geotag",
+                "text": "named in the message",
+                "profile": "the author's profile",
+            }.get(source, "the account's area")
             return Routing(serving[0], area_id, f"{place} ({where}): {serving[1]}", place, source)
     if account_team_id is not None:
         return Routing(account_team_id, area_id, "The account's own team", place, source)

@@ -79,6 +79,7 @@ def inbound_item(
     thread_root_id: str = "",
     reply_to_id: str = "",
     platform_id: str = "",
+    geo: tuple[float, float] | None = None,
 ) -> InboundItem:
     pid = platform_id or f"msg-{next(_ids)}"
     return InboundItem(
@@ -93,6 +94,7 @@ def inbound_item(
         raw=json.dumps({"id": pid, "text": text}).encode(),
         reply_to_id=reply_to_id,
         thread_root_id=thread_root_id,
+        geo=geo,
     )
 
 

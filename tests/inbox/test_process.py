@@ -51,6 +51,34 @@ def test_a_place_named_in_the_text_reaches_that_neighbourhood_team(agency: Agenc
     assert "Eccles" in conversation.routing_reason
 
 
+def test_a_geotag_inside_a_ward_beats_the_places_named(agency: Agency) -> None:
+    _, ward, team = add_neighbourhood(agency)
+    account = make_account(agency)
+    [message] = receive(
+        account,
+        inbound_item(
+            "Thanks for the leaflet about the Didsbury open day, see you there",
+            location="Leeds",
+            geo=(53.485, -2.33),
+        ),
+    )
+    assert (message.geo_lat, message.geo_lon) == (53.485, -2.33)
+    conversation = Conversation.objects.get(triages__message=message)
+    assert conversation.area == ward and conversation.team == team, conversation.routing_reason
+    assert message.triage.place_source == "geotag"
+    assert "geotag" in conversation.routing_reason
+
+
+def test_a_geotag_outside_the_agency_is_ignored(agency: Agency) -> None:
+    _, ward, _ = add_neighbourhood(agency)
+    account = make_account(agency)
+    [message] = receive(
+        account,
+        inbound_item("Abandoned car in Eccles", geo=(51.5, -0.12)),  # London
+    )
+    assert Conversation.objects.get(triages__message=message).area == ward
+
+
 def test_the_author_profile_location_routes_when_the_text_names_nowhere(agency: Agency) -> None:
     district, _, team = add_neighbourhood(agency)
     account = make_account(agency)

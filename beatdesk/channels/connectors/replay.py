@@ -3,7 +3,7 @@
 A replay source is a JSON Lines file, one message per line::
 
     {"id": "17", "text": "...", "author": "someone", "display_name": "...",
-     "location": "Salford", "reply_to": "", "kind": "mention"}
+     "location": "Salford", "reply_to": "", "kind": "mention", "lat": 53.48, "lon": -2.29}
 
 Only ``id`` and ``text`` are required. Messages are released at
 ``rate_per_minute`` from the moment the channel first polls; each run gets its own
@@ -159,8 +159,17 @@ class ReplayConnector(Connector):
             created_at=datetime.now(UTC),
             raw=raw,
             reply_to_id=f"{run_id}:{reply_to}" if reply_to else "",
+            geo=_geo(record),
             thread_root_id=f"{run_id}:{record.get('thread') or reply_to}" if reply_to else "",
         )
 
     def refresh_items(self, platform_ids: Sequence[str]) -> dict[str, InboundItem | None]:
         raise self._unsupported("re-reading messages")
+
+
+def _geo(record: dict[str, object]) -> tuple[float, float] | None:
+    """Optional ``"lat"`` and ``"lon"`` in a replay line: the message's geotag."""
+    lat, lon = record.get("lat"), record.get("lon")
+    if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+        return float(lat), float(lon)
+    return None

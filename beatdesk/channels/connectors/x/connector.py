@@ -80,7 +80,7 @@ SCOPES = (
 
 TWEET_FIELDS = (
     "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,"
-    "attachments,edit_history_tweet_ids,entities,note_tweet"
+    "attachments,edit_history_tweet_ids,entities,note_tweet,geo"
 )
 USER_FIELDS = "username,name,location"
 MEDIA_FIELDS = "url,preview_image_url,type,alt_text"
@@ -808,6 +808,7 @@ class XConnector(OAuthConnector):
         created = _parse_time(tweet.get("created_at")) or datetime.now(UTC)
         edited = created if len(history) > 1 and history[-1] == tweet_id else None
         return InboundItem(
+            geo=_geotag(tweet),
             platform_id=tweet_id,
             kind=kind,
             author_id=_str(tweet, "author_id"),
@@ -992,3 +993,24 @@ def _credentials_from_token(body: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(body.get("scope"), str):
         credentials["scope"] = str(body["scope"])
     return credentials
+
+
+def _geotag(tweet: dict[str, Any]) -> tuple[float, float] | None:
+    """A tweet's exact point (``geo.coordinates``, GeoJSON lon/lat), if the author added one.
+
+    A ``place_id`` alone (a named area, often a whole city) is not a geotag.
+    """
+    geo = tweet.get("geo")
+    point = geo.get("coordinates") if isinstance(geo, dict) else None
+    if not isinstance(point, dict) or point.get("type") != "Point":
+        return None
+    coordinates = point.get("coordinates")
+    if (
+        isinstance(coordinates, list)
+        and len(coordinates) == 2
+        and all(isinstance(c, (int, float)) for c in coordinates)
+    ):
+        lon, lat = float(coordinates[0]), float(coordinates[1])
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return lat, lon
+    return None
