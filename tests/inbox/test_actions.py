@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -27,7 +28,7 @@ def operator(agency: Agency) -> Staff:
     return make_staff(agency, "desk_operator", "operator")
 
 
-def _conversation(agency: Agency, text: str, **item: str) -> Conversation:
+def _conversation(agency: Agency, text: str, **item: Any) -> Conversation:
     [message] = receive(make_account(agency), inbound_item(text, **item))
     return Conversation.objects.get(triages__message=message)
 
@@ -164,8 +165,8 @@ def test_office_hours_teams_count_only_staffed_time(agency: Agency) -> None:
     StaffedHours.objects.create(
         team=team,
         weekday=0,
-        opens=timezone.datetime.min.time(),
-        closes=timezone.datetime.max.time(),
+        opens=time.min,
+        closes=time.max,
     )
     # Only Mondays are staffed: a P3/P4 arriving on a Tuesday is due the next Monday.
     conversation = _conversation(agency, "Any advice on bike locks? I live in Eccles")

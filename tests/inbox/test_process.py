@@ -31,6 +31,7 @@ def test_a_threat_to_life_is_p1_and_goes_to_the_24_7_desk(agency: Agency) -> Non
     assert conversation.team is not None and conversation.team.kind == Team.Kind.DIGITAL_DESK
     assert conversation.area is not None and conversation.area.name == "Eccles"
     assert conversation.status == Conversation.Status.NEW
+    assert conversation.needs_response_since is not None
     assert conversation.due_at == conversation.needs_response_since + timedelta(minutes=5)
     event = AuditEvent.objects.get(event_type="inbox.triaged")
     [urgent] = event.data["urgent"]
