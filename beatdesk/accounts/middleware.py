@@ -17,6 +17,8 @@ from .models import StaffSession
 # Writing last_seen on every request would turn each page view into a session write;
 # a minute of slack on a 30-minute limit is harmless.
 LAST_SEEN_RESOLUTION_SECONDS = 60
+# Sent by background polls (``inbox.js``); such requests never count as activity.
+BACKGROUND_POLL_HEADER = "X-Beatdesk-Poll"
 
 
 class SessionLimitsMiddleware:
@@ -52,6 +54,10 @@ class SessionLimitsMiddleware:
             return "30 minutes without activity"
         if not StaffSession.objects.filter(session_key=session.session_key or "").exists():
             return "the session was ended by an administrator"
-        if now - last_seen > LAST_SEEN_RESOLUTION_SECONDS:
+        # A page's own background poll (live alerts) is not a person at the desk: it may
+        # not keep an unattended session alive past the idle limit.
+        if now - last_seen > LAST_SEEN_RESOLUTION_SECONDS and not request.headers.get(
+            BACKGROUND_POLL_HEADER
+        ):
             session["last_seen"] = now
         return None

@@ -18,7 +18,8 @@ from beatdesk.channels.models import ConnectedAccount, InboundMessage
 from beatdesk.channels.publish import create_delivery
 
 from .models import ContactNote, Conversation, InboxSettings, PublicContact, Reply, StaffedHours
-from .process import SYSTEM, restart_clocks, settings_for
+from .process import SYSTEM, author_key, restart_clocks, settings_for
+from .replies import render_template, templates_for
 from .targets import Window, format_windows, parse_windows
 
 __all__ = [
@@ -111,6 +112,7 @@ def send_reply(
             f"{account} is {account.get_status_display().lower()}; an agency admin must "
             "reconnect it before replies can go out."
         )
+    template_key = _template_used(conversation, template_key, text)
     now = timezone.now()
     with transaction.atomic():
         locked = _locked(conversation)
@@ -160,10 +162,23 @@ def send_reply(
     return reply
 
 
+def _template_used(conversation: Conversation, template_key: str, text: str) -> str:
+    """The template key to record: '' if unknown, marked '-edited' if the words changed."""
+    if not template_key:
+        return ""
+    agency = Agency.objects.get(pk=conversation.agency_id)
+    template = next((t for t in templates_for(agency) if t.key == template_key), None)
+    if template is None:
+        return ""
+    if render_template(agency, template, handle=conversation.contact.handle) != text:
+        return f"{template_key[:33]}-edited"
+    return template_key
+
+
 def _message_in(conversation: Conversation, message: InboundMessage) -> bool:
     return (
         message.platform == conversation.platform
-        and message.author_id == conversation.author_id
+        and author_key(message) == conversation.author_id
         and (message.thread_root_id or message.platform_id) == conversation.thread_key
     )
 
@@ -219,9 +234,10 @@ def reroute(
         locked = _locked(conversation)
         previous = locked.team.name if locked.team else "no team"
         locked.team = team
-        locked.routing_reason = f"Re-routed by {actor.display_name()}" + (
-            f": {note.strip()[:200]}" if note.strip() else ""
-        )
+        locked.routing_reason = (
+            f"Re-routed by {actor.display_name()}"
+            + (f": {note.strip()[:200]}" if note.strip() else "")
+        )[:300]
         locked.assigned_to = None
         restart_clocks([locked])
         locked.save()
@@ -439,7 +455,9 @@ def save_staffed_hours(*, actor: Staff, team: Team, text: str) -> list[StaffedHo
         )
         restart_clocks(open_conversations)
         for conversation in open_conversations:
-            conversation.save(update_fields=["due_at", "warn_at", "warned_at", "escalated_at"])
+            conversation.save(
+                update_fields=["due_at", "warn_at", "warned_at", "escalated_at", "breached_at"]
+            )
         record_event(
             event_type="inbox.staffed_hours_changed",
             actor=actor,

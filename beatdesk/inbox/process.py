@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from beatdesk.agencies.models import Team
@@ -49,10 +49,13 @@ def on_tick(now: datetime) -> None:
     global _last_sweep
     from .actions import check_targets
 
-    check_targets(now)
-    if _last_sweep is None or now - _last_sweep >= SWEEP_EVERY:
-        sweep_untriaged(now)
-        _last_sweep = now
+    try:
+        check_targets(now)
+    finally:
+        # The sweep runs even when the target check fails: untriaged messages matter more.
+        if _last_sweep is None or now - _last_sweep >= SWEEP_EVERY:
+            _last_sweep = now
+            sweep_untriaged(now)
 
 
 _last_sweep: datetime | None = None
@@ -82,13 +85,19 @@ def process_messages(ids: Sequence[int]) -> int:
         batch = list(ids[start : start + BATCH])
         try:
             done += _process_batch(batch)
-        except IntegrityError:
-            # Another loop queued some of these at the same moment: go one by one.
+        except DatabaseError:
+            # Another loop queued some of these at the same moment (IntegrityError), a
+            # deadlock, or one message the database refuses: go one by one, so one bad
+            # message never holds back the others (a P1 among them).
             for message_id in batch:
                 try:
                     done += _process_batch([message_id])
                 except IntegrityError:
-                    continue
+                    continue  # already queued by another loop
+                except DatabaseError:
+                    logger.exception(
+                        "message %s could not be queued; the sweep retries", message_id
+                    )
     return done
 
 
@@ -96,7 +105,8 @@ def _thread_key(message: InboundMessage) -> str:
     return message.thread_root_id or message.platform_id
 
 
-def _author_key(message: InboundMessage) -> str:
+def author_key(message: InboundMessage) -> str:
+    """Who a message is from, for conversations and contacts (some channels give no id)."""
     return message.author_id or message.author_handle or "unknown"
 
 
@@ -164,7 +174,7 @@ def _process_batch(ids: list[int]) -> int:
                 account_area_ids=batch.areas_of(message.account),
                 account_team_id=message.account.team_id,
             )
-            key = (message.agency_id, message.platform, _thread_key(message), message.author_id)
+            key = (message.agency_id, message.platform, _thread_key(message), author_key(message))
             conversation = conversations.get(key)
             if conversation is None:
                 conversation = _new_conversation(
@@ -191,6 +201,7 @@ def _process_batch(ids: list[int]) -> int:
     return len(messages)
 
 
+_STAYS_CLOSED = {Conversation.CloseReason.SPAM, Conversation.CloseReason.ABUSE}
 _CONVERSATION_FIELDS = [
     "priority",
     "category",
@@ -211,7 +222,7 @@ _CONVERSATION_FIELDS = [
 
 
 def _contact_key(message: InboundMessage) -> tuple[int, str, str]:
-    return (message.agency_id, message.platform, _author_key(message))
+    return (message.agency_id, message.platform, author_key(message))
 
 
 def _touch_contacts(messages: list[InboundMessage]) -> dict[tuple[int, str, str], PublicContact]:
@@ -220,8 +231,12 @@ def _touch_contacts(messages: list[InboundMessage]) -> dict[tuple[int, str, str]
     found: dict[tuple[int, str, str], PublicContact] = {}
     for agency_id, platform in {(k[0], k[1]) for k in wanted}:
         authors = [k[2] for k in wanted if k[0] == agency_id and k[1] == platform]
-        for row in PublicContact.objects.filter(
-            agency_id=agency_id, platform=platform, author_id__in=authors
+        # Locked in primary-key order (contacts, then conversations) so two loops that
+        # share authors wait for each other instead of deadlocking or losing counts.
+        for row in (
+            PublicContact.objects.select_for_update()
+            .filter(agency_id=agency_id, platform=platform, author_id__in=authors)
+            .order_by("pk")
         ):
             found[(agency_id, platform, row.author_id)] = row
     fresh: dict[tuple[int, str, str], PublicContact] = {}
@@ -260,8 +275,9 @@ def _touch_contacts(messages: list[InboundMessage]) -> dict[tuple[int, str, str]
                         c.handle,
                         c.display_name,
                         c.location,
-                        c.first_seen_at,
-                        c.last_seen_at,
+                        # As the ORM would store them (SQLite keeps naive UTC text).
+                        connection.ops.adapt_datetimefield_value(c.first_seen_at),
+                        connection.ops.adapt_datetimefield_value(c.last_seen_at),
                         c.message_count,
                         c.pk,
                     )
@@ -276,12 +292,14 @@ def _touch_contacts(messages: list[InboundMessage]) -> dict[tuple[int, str, str]
 def _existing_conversations(
     messages: list[InboundMessage],
 ) -> dict[tuple[int, str, str, str], Conversation]:
-    keys = {(m.agency_id, m.platform, _thread_key(m), m.author_id) for m in messages}
+    keys = {(m.agency_id, m.platform, _thread_key(m), author_key(m)) for m in messages}
     found: dict[tuple[int, str, str, str], Conversation] = {}
     for agency_id, platform in {(k[0], k[1]) for k in keys}:
         threads = {k[2] for k in keys if k[0] == agency_id and k[1] == platform}
-        for conversation in Conversation.objects.select_for_update().filter(
-            agency_id=agency_id, platform=platform, thread_key__in=threads
+        for conversation in (
+            Conversation.objects.select_for_update()
+            .filter(agency_id=agency_id, platform=platform, thread_key__in=threads)
+            .order_by("pk")
         ):
             key = (agency_id, platform, conversation.thread_key, conversation.author_id)
             if key in keys:
@@ -302,13 +320,13 @@ def _new_conversation(
         account=message.account,
         platform=message.platform,
         thread_key=_thread_key(message),
-        author_id=message.author_id,
+        author_id=author_key(message),
         contact=contact,
         priority=result.priority,
         category=result.category,
         team_id=routing.team_id,
         area_id=routing.area_id,
-        routing_reason=routing.reason,
+        routing_reason=routing.reason[:300],
         first_message_at=arrived,
         last_message_at=arrived,
         message_count=1,
@@ -327,10 +345,18 @@ def _add_to_conversation(
 ) -> str:
     """A further message from the same person in the same thread. Returns the event."""
     arrived = message.received_at
-    reopened = conversation.status != Conversation.Status.NEW
-    more_urgent = result.priority < conversation.priority
     conversation.message_count += 1
     conversation.last_message_at = max(conversation.last_message_at, arrived)
+    if (
+        conversation.status == Conversation.Status.CLOSED
+        and conversation.close_reason in _STAYS_CLOSED
+        and result.priority not in {"P1", "P2"}
+    ):
+        # More from an account closed as spam or abuse stays closed (bulk handling would
+        # be undone by every new post); anything urgent still reopens it.
+        return "inbox.message_added"
+    reopened = conversation.status != Conversation.Status.NEW
+    more_urgent = result.priority < conversation.priority
     if reopened or more_urgent:
         conversation.priority = result.priority
         conversation.category = result.category
@@ -340,7 +366,7 @@ def _add_to_conversation(
     if reopened or (more_urgent and result.priority == "P1"):
         conversation.team_id = routing.team_id
         conversation.area_id = routing.area_id or conversation.area_id
-        conversation.routing_reason = routing.reason
+        conversation.routing_reason = routing.reason[:300]
     if reopened or more_urgent:
         # A new need (or a more urgent one) restarts the clock; an earlier unanswered
         # message keeps its start, so waiting time is never forgiven.

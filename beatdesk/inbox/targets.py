@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -45,14 +45,17 @@ def add_staffed_time(start: datetime, minutes: float, windows: Sequence[Window] 
         return start + timedelta(minutes=minutes)
     zone = _local_zone()
     remaining = timedelta(minutes=minutes)
-    cursor = start.astimezone(zone)
-    day: date = cursor.date()
+    # Windows are read in local time (the team opens at 08:00 whatever the season), but
+    # all arithmetic is in UTC: on the nights the clocks change, local wall-clock
+    # subtraction would count an hour too many or too few.
+    cursor = start.astimezone(UTC)
+    day: date = start.astimezone(zone).date()
     for _ in range(_SEARCH_LIMIT_DAYS):
         for window in sorted(
             (w for w in windows if w.weekday == day.weekday()), key=lambda w: w.opens
         ):
-            opens = datetime.combine(day, window.opens, zone)
-            closes = datetime.combine(day, window.closes, zone)
+            opens = datetime.combine(day, window.opens, zone).astimezone(UTC)
+            closes = datetime.combine(day, window.closes, zone).astimezone(UTC)
             begin = max(opens, cursor)
             if begin >= closes:
                 continue
@@ -62,7 +65,6 @@ def add_staffed_time(start: datetime, minutes: float, windows: Sequence[Window] 
             remaining -= available
             cursor = closes
         day += timedelta(days=1)
-        cursor = max(cursor, datetime.combine(day, time(0), zone))
     return start + timedelta(minutes=minutes)
 
 

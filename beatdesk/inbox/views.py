@@ -24,7 +24,7 @@ from . import actions
 from .access import access_contact, access_conversation
 from .forms import BulkForm, CloseForm, NoteForm, ReplyForm, RerouteForm, SettingsForm
 from .models import Conversation, MessageTriage, Reply
-from .process import settings_for
+from .process import author_key, settings_for
 from .replies import render_template, templates_for
 from .targets import format_windows
 
@@ -133,14 +133,16 @@ def _clock(conversation: Conversation, now: Any) -> dict[str, Any]:
 def _thread(conversation: Conversation) -> list[dict[str, Any]]:
     """The whole platform thread (others' messages greyed) with our replies, in time order."""
     key = conversation.thread_key
-    inbound = list(
-        InboundMessage.objects.filter(
-            agency_id=conversation.agency_id, platform=conversation.platform
-        )
-        .filter(Q(thread_root_id=key) | Q(platform_id=key))
-        .select_related("triage")
-        .order_by("created_at", "id")[:THREAD_LIMIT]
+    # A busy appeal can draw thousands of replies: show the thread's latest messages and
+    # always every message of this conversation, however old.
+    thread = InboundMessage.objects.filter(
+        agency_id=conversation.agency_id, platform=conversation.platform
+    ).filter(Q(thread_root_id=key) | Q(platform_id=key))
+    latest = list(thread.select_related("triage").order_by("-created_at", "-id")[:THREAD_LIMIT])
+    own = list(
+        InboundMessage.objects.filter(triage__conversation=conversation).select_related("triage")
     )
+    inbound = sorted({m.pk: m for m in latest + own}.values(), key=lambda m: (m.created_at, m.pk))
     replies = list(
         Reply.objects.filter(conversation__agency_id=conversation.agency_id)
         .filter(Q(conversation=conversation) | Q(in_reply_to__in=inbound))
@@ -151,7 +153,7 @@ def _thread(conversation: Conversation) -> list[dict[str, Any]]:
             "kind": "inbound",
             "at": m.created_at,
             "message": m,
-            "own": m.author_id == conversation.author_id,
+            "own": author_key(m) == conversation.author_id,
             "triage": getattr(m, "triage", None),
         }
         for m in inbound
@@ -352,7 +354,9 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             return redirect("inbox:contact", contact_id=contact.pk)
     history = (
         InboundMessage.objects.filter(
-            agency_id=contact.agency_id, platform=contact.platform, author_id=contact.author_id
+            Q(author_id=contact.author_id) | Q(author_id="", author_handle=contact.author_id),
+            agency_id=contact.agency_id,
+            platform=contact.platform,
         )
         .select_related("triage", "account")
         .order_by("-created_at")[:500]

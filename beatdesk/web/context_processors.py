@@ -46,7 +46,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_items": items,
         "channel_alert_count": _open_channel_alerts(user),
         # Every page of someone who works the inbox polls for open P1s (visible + audible).
-        "live_alerts_url": live_url if user.role in _roles_for(live_url) else "",
+        "live_alerts_url": (
+            live_url if user.agency_id is not None and user.role in _roles_for(live_url) else ""
+        ),
     }
 
 

@@ -160,6 +160,24 @@ def test_a_new_message_reopens_a_closed_conversation(agency: Agency) -> None:
     assert conversation.due_at is not None
 
 
+def test_more_spam_from_a_closed_spammer_stays_closed(agency: Agency) -> None:
+    from beatdesk.inbox import actions
+    from tests.conftest import make_staff
+
+    operator = make_staff(agency, "desk_operator", "op2")
+    account = make_account(agency)
+    receive(account, inbound_item("Buy followers", author="spammer", thread_root_id="post-9"))
+    conversation = Conversation.objects.get(author_id="id-spammer")
+    actions.bulk_close(actor=operator, conversations=[conversation], reason="spam", hide=False)
+    receive(account, inbound_item("Buy more followers", author="spammer", thread_root_id="post-9"))
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.CLOSED
+    assert conversation.message_count == 2
+    receive(account, inbound_item(THREAT, author="spammer", thread_root_id="post-9"))
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.NEW and conversation.priority == "P1"
+
+
 def test_processing_is_idempotent_and_the_sweep_catches_what_was_missed(agency: Agency) -> None:
     account = make_account(agency)
     from beatdesk.channels.ingest import store_items

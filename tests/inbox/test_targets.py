@@ -75,3 +75,23 @@ def test_staffed_hours_are_written_and_read_back() -> None:
     ]:
         with pytest.raises(ValueError, match=why):
             parse_windows(bad)
+
+
+def test_a_window_spanning_the_spring_clock_change_counts_real_time() -> None:
+    # 29 March 2026: 01:00 GMT becomes 02:00 BST. Sunday 00:00-06:00 local is 5 real hours.
+    sunday_night = [Window(6, time(0), time(6))]
+    start = datetime(2026, 3, 29, 0, 0, tzinfo=ZoneInfo("UTC"))  # 00:00 GMT, window open
+    due = add_staffed_time(start, 300, sunday_night)
+    assert due == datetime(2026, 3, 29, 5, 0, tzinfo=ZoneInfo("UTC"))  # 06:00 BST
+    # One minute more does not fit: it is the first minute of the next Sunday's window.
+    later = add_staffed_time(start, 301, sunday_night)
+    assert later.astimezone(LONDON) == datetime(2026, 4, 5, 0, 1, tzinfo=LONDON)
+
+
+def test_a_window_spanning_the_autumn_clock_change_counts_real_time() -> None:
+    # 25 October 2026: 02:00 BST becomes 01:00 GMT. Sunday 00:00-06:00 local is 7 real hours.
+    sunday_night = [Window(6, time(0), time(6))]
+    start = datetime(2026, 10, 24, 23, 0, tzinfo=ZoneInfo("UTC"))  # 00:00 BST
+    assert add_staffed_time(start, 420, sunday_night) == datetime(
+        2026, 10, 25, 6, 0, tzinfo=ZoneInfo("UTC")
+    )

@@ -150,3 +150,31 @@ def test_live_counts_targets_at_risk_in_my_queue(agency: Agency, client: Client)
 def test_queue_ignores_a_bad_team_filter(client: Client) -> None:
     assert client.get("/inbox/?view=team-abc").status_code == 200
     assert client.get("/inbox/?view=team-99999&status=closed&priority=P9").status_code == 200
+
+
+def test_the_live_poll_does_not_keep_an_idle_session_alive(client: Client) -> None:
+    import time as clock
+
+    session = client.session
+    session["last_seen"] = clock.time() - 600
+    session.save()
+    assert client.get("/inbox/live/", headers={"X-Beatdesk-Poll": "1"}).status_code == 200
+    assert client.session["last_seen"] < clock.time() - 500
+    assert client.get("/inbox/live/").status_code == 200  # a person's own request counts
+    assert client.session["last_seen"] > clock.time() - 5
+
+
+def test_the_thread_always_shows_this_conversations_messages(
+    agency: Agency, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from beatdesk.inbox import views
+
+    monkeypatch.setattr(views, "THREAD_LIMIT", 2)
+    account = make_account(agency)
+    receive(account, inbound_item("First!", author="early", thread_root_id="appeal"))
+    for n in range(3):
+        receive(account, inbound_item(f"Shared {n}", author=f"other{n}", thread_root_id="appeal"))
+    conversation = Conversation.objects.get(author_id="id-early")
+    page = client.get(f"/inbox/c/{conversation.pk}/").content.decode()
+    assert "First!" in page and "Shared 2" in page and "Shared 0" not in page
+    assert 'name="client_token"' in page  # the reply form is there

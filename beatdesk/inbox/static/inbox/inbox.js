@@ -51,7 +51,14 @@
     note.appendChild(link);
   }
 
-  function render(box, items, soundBlocked) {
+  var lastSignature = null;
+
+  function render(box, items, soundBlocked, onAllowSound) {
+    // Rebuild only when the set of P1s (or the sound prompt) changes: a rebuild every poll
+    // would swallow clicks, move keyboard focus and make screen readers re-announce.
+    var signature = JSON.stringify([soundBlocked, items.map(function (i) { return [i.id, i.text]; })]);
+    if (signature === lastSignature) { return; }
+    lastSignature = signature;
     box.textContent = "";
     if (!items.length) { box.hidden = true; document.title = document.title.replace(/^\(\d+ P1\) /, ""); return; }
     var heading = document.createElement("p");
@@ -66,9 +73,10 @@
       link.dataset.testid = "p1-alert";
       link.textContent = (item.author || "Someone") + " via " + item.account + ": " + item.text;
       li.appendChild(link);
+      var since = new Date(Date.now() - item.waiting_seconds * 1000);
       var waited = document.createElement("span");
       waited.className = "live-waited";
-      waited.textContent = " · waiting " + Math.floor(item.waiting_seconds / 60) + " min " + (item.waiting_seconds % 60) + " s";
+      waited.textContent = " · waiting since " + since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       li.appendChild(waited);
       list.appendChild(li);
     });
@@ -78,7 +86,7 @@
       enable.type = "button";
       enable.className = "button-quiet";
       enable.textContent = "The browser blocked the alarm sound: click to allow it";
-      enable.addEventListener("click", function () { beep(); enable.remove(); });
+      enable.addEventListener("click", function () { beep(); onAllowSound(); enable.remove(); });
       box.appendChild(enable);
     }
     box.hidden = false;
@@ -89,7 +97,7 @@
     var url = box.dataset.liveUrl;
     var soundBlocked = false;
     function poll() {
-      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store" })
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json", "X-Beatdesk-Poll": "1" }, cache: "no-store" })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
           var seen = seenIds();
@@ -98,7 +106,7 @@
             soundBlocked = !beep();
             remember(seen.concat(fresh.map(function (item) { return item.id; })));
           }
-          render(box, data.p1, soundBlocked);
+          render(box, data.p1, soundBlocked, function () { soundBlocked = false; });
           renderRisk(box, data);
           box.dataset.updated = data.now;
         })
@@ -120,10 +128,6 @@
         button.setAttribute("aria-pressed", "true");
         text.focus();
       });
-    });
-    text.addEventListener("input", function () {
-      // Edited wording is no longer the template as written.
-      if (key.value) { key.value = key.value.replace(/-edited$/, "") + "-edited"; }
     });
   }
 
