@@ -33,9 +33,15 @@ def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:
         "BEATDESK_ALLOWED_HOSTS": "desk.example.police.uk",
         "BEATDESK_VAR_DIR": str(tmp_path),
         "BEATDESK_CREDENTIAL_KEYS": "k1:" + "A" * 43,
+        "BEATDESK_PUBLIC_URL": "https://desk.example.police.uk",
     }
     result = _check(env)
     assert result.returncode == 0, result.stdout + result.stderr
+    # Without its public address, Instagram cannot fetch post images: a warning, which
+    # the deploy check's WARNING level turns into a failure.
+    del env["BEATDESK_PUBLIC_URL"]
+    result = _check(env)
+    assert result.returncode != 0 and "BEATDESK_PUBLIC_URL" in result.stdout + result.stderr
 
 
 def test_production_check_fails_without_channel_credential_keys(tmp_path: Path) -> None:
