@@ -5,7 +5,8 @@ Public API: ``triage(texts) -> list[Triage]`` (pure Python + numpy, no Django).
 Scores
     Each of ``LABELS`` gets an independent score in [0, 1] from its own logistic model over
     hashed word and character n-grams (``features.py``) plus the mean of static word-piece
-    vectors distilled from all-MiniLM-L6-v2 (``embeddings.py``), trained offline by
+    vectors distilled from all-MiniLM-L6-v2 (``embeddings.py``; the emergency model may
+    leave them out, decided out of fold in training), trained offline by
     ``training/train.py``. Each model's decision threshold is folded into its bias, so
     **a score of 0.5 or more means "this label applies"**. Hand-written police lexicons
     (``rules.py``) lift a label's score to at least 0.8 when they fire (0.95 for a threat
@@ -20,9 +21,10 @@ Priority (response targets by default: P1 5 min, P2 30 min, P3 4 h, P4 24 h)
         rule fired, or the emergency score is at least ``p1_threshold`` (from the artefact:
         the level that, out of fold in training, fewer than about 0.3% of everyday
         messages and 3% of Low-priority crisis tweets reach).
-    P2  likely urgent: emergency score 0.5 or more (set so that about 12% of Low-priority
-        crisis tweets reach it out of fold); someone says they saw a weapon; a vulnerable
-        person has gone; missing-person information (sightings are perishable).
+    P2  likely urgent: emergency score 0.5 or more (set so that 15% of the Low-priority
+        crisis tweets of the median training event reach it out of fold); someone says
+        they saw a weapon; a vulnerable person has gone; missing-person information
+        (sightings are perishable).
     P3  needs a person: crime report, intelligence, complaint, question or rumour scores
         0.5 or more, unless praise is the category (thanks that happen to end in a question
         mark are not work).

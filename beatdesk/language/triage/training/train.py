@@ -7,7 +7,8 @@ Usage (from the repository root, in a virtualenv with scikit-learn, scipy and nu
 
 Features are the hashed n-grams of ``features.py`` plus the mean word-piece embedding of
 ``embeddings.py``; the embedding vectors (``artefacts/embeddings.npz``) are read as
-shipped, built once by ``training/distil.py`` in a separate torch virtualenv.
+shipped, built once by ``training/distil.py`` in a separate torch virtualenv. The
+emergency model may drop the embedding block (``choose_emergency``, training events only).
 
 Deterministic: splits are by event or by a CRC-32 of the text (never random), and the
 liblinear solver is seeded. Writes ``artefacts/weights.npz`` and ``artefacts/meta.json``,
@@ -64,7 +65,13 @@ HELD_TREC_EVENTS = frozenset(
 )
 HELD_PHEME_EVENTS = frozenset({"sydneysiege", "putinmissing"})
 POLICE_WEIGHT = 5.0
-P2_LOW_QUANTILE = 0.88  # emergency P2 threshold: this quantile of out-of-fold Low scores
+# Emergency P2 cut-off: the score that P2_LOW_SHARE of the Low tweets of the *median*
+# training event reach out of fold (each TREC-IS event's scores come from the fold model
+# that did not see it; events with fewer than MIN_EVENT_LOW Low tweets are not counted).
+# Pooled out-of-fold quantiles are dominated by the few largest events; the median event
+# is the rule the brief of this change asked for, fixed before any figure was seen.
+P2_LOW_SHARE = 0.15
+MIN_EVENT_LOW = 50
 CROSS_CAP = 1500  # rows sampled from each other source as negatives for a label
 C = 4.0
 FOLDS = 4
@@ -76,7 +83,6 @@ EMB_SCALE = 3.0
 # (16, no NB) was dropped with the embeddings: it never won and it is the slowest fit.
 _NB_GRID = ((1.0, True), (4.0, True))
 GRIDS: dict[str, tuple[tuple[float, bool], ...]] = {
-    "emergency": ((0.25, False), (1.0, False)),
     "complaint": _NB_GRID,
     "praise": _NB_GRID,
     "abuse": _NB_GRID,
@@ -93,6 +99,16 @@ PRIMARY_SOURCES: dict[str, list[str]] = {
     "rumour": ["pheme"],
     "spam": ["sms", "police"],
 }
+# Emergency is chosen among (C, with the embedding block?) by how much Critical the P2
+# rule above reaches on training events it was not set on (see ``emergency_rule_cv``),
+# not by F1: the target is Critical at P1/P2 at a bounded Low rate, and F1 of High and
+# Critical against the rest is a different operating point.
+EMERGENCY_GRID: tuple[tuple[float, bool], ...] = (
+    (0.25, True),
+    (1.0, True),
+    (0.25, False),
+    (1.0, False),
+)
 
 
 @dataclass
@@ -366,8 +382,12 @@ def out_of_fold(
     groups: list[str],
     c: float = C,
     nb: bool = False,
+    models: list[tuple[np.ndarray, float]] | None = None,
 ) -> np.ndarray:
-    """Out-of-fold probabilities with folds by group (events stay together)."""
+    """Out-of-fold probabilities with folds by group (events stay together).
+
+    If ``models`` is given, each fold's (weights, intercept) is appended to it.
+    """
     fold = np.array([_crc(g) % FOLDS for g in groups])
     oof = np.zeros(len(y))
     for k in range(FOLDS):
@@ -375,6 +395,8 @@ def out_of_fold(
         if test.all() or not test.any() or len(set(y[~test])) < 2:
             continue
         coef, intercept = fit_config(x[~test], y[~test], w[~test], c, nb)
+        if models is not None:
+            models.append((coef, intercept))
         oof[test] = 1 / (1 + np.exp(-(x[test] @ coef + intercept)))
     return oof
 
@@ -398,6 +420,97 @@ def _f1(y: np.ndarray, pred: np.ndarray) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
+def median_event_cut(scores: np.ndarray, events: np.ndarray) -> float:
+    """The score that ``P2_LOW_SHARE`` of the median event's Low tweets reach.
+
+    ``scores`` are out-of-fold scores of Low TREC-IS tweets and ``events`` their events.
+    """
+    cuts = [
+        float(np.quantile(scores[events == e], 1 - P2_LOW_SHARE))
+        for e in sorted(set(events.tolist()))
+        if np.sum(events == e) >= MIN_EVENT_LOW
+    ]
+    return float(np.median(cuts))
+
+
+def emergency_rule_cv(
+    oof: np.ndarray, fold: np.ndarray, low: np.ndarray, crit: np.ndarray, events: np.ndarray
+) -> tuple[float, float]:
+    """Shares of Low and Critical at or above the P2 cut-off on events it was not set on.
+
+    For each event fold k the cut-off is set by ``median_event_cut`` on the other folds'
+    out-of-fold Low scores and applied to fold k's: this mimics setting it on training
+    events and meeting new ones. Returns the pooled (Low share, Critical share).
+    """
+    at_low: list[bool] = []
+    at_crit: list[bool] = []
+    for k in range(FOLDS):
+        rest = low & (fold != k)
+        cut = median_event_cut(oof[rest], events[rest])
+        at_low.extend((oof[low & (fold == k)] >= cut).tolist())
+        at_crit.extend((oof[crit & (fold == k)] >= cut).tolist())
+    return float(np.mean(at_low)), float(np.mean(at_crit))
+
+
+def choose_emergency(
+    chosen: list[Row], x: sp.csr_matrix, y: np.ndarray, w: np.ndarray, groups: list[str]
+) -> tuple[float, bool, np.ndarray, float, np.ndarray, float]:
+    """Pick (C, embeddings?) for emergency and its P2 cut-off, on training events only.
+
+    The candidate whose out-of-fold scores reach the most Critical under
+    ``emergency_rule_cv`` wins, among those that keep its pooled Low share within
+    ``P2_LOW_SHARE`` (if none does, the lowest Low share wins). Returns C, whether the
+    embedding block is used, the winner's out-of-fold scores and its P2 cut-off (set by
+    ``median_event_cut`` on all training events), and the shipped model: the mean of the
+    winner's fold models (weights over all columns, intercept).
+
+    Why the fold mean and not a refit on all rows: the cut-off is read off fold models'
+    scores of events they did not see, and a model fitted on more events scores new
+    events hotter (nested on the training events, n-grams, C = 1: a cut-off read off
+    2-fold models put 18% of new events' Low above it under a refit on 3 folds, and
+    12.5% under the mean of the 2-fold models). Averaging the fold models' weights is
+    averaging their logits, so the shipped model is the kind of model the cut-off was
+    read from, at no run-time cost.
+    """
+    trec = np.array([r.source == "trecis" for r in chosen])
+    priority = np.array(
+        [r.meta.get("priority", "") if r.source == "trecis" else "" for r in chosen]
+    )
+    low, crit = trec & (priority == "Low"), trec & (priority == "Critical")
+    events = np.array([r.group for r in chosen])
+    fold = np.array([_crc(g) % FOLDS for g in groups])
+    ngrams = x[:, :DIMENSIONS].tocsr()
+    best: tuple[bool, float] = (False, -1.0)
+    result: tuple[float, bool, np.ndarray, float, np.ndarray, float] = (
+        C,
+        True,
+        np.zeros(len(y)),
+        0.5,
+        np.zeros(x.shape[1]),
+        0.0,
+    )
+    for c, use_emb in EMERGENCY_GRID:
+        models: list[tuple[np.ndarray, float]] = []
+        oof = out_of_fold(x if use_emb else ngrams, y, w, groups, c, False, models)
+        low_share, crit_share = emergency_rule_cv(oof, fold, low, crit, events)
+        print(
+            f"  emergency C={c} embeddings={use_emb}: on events the cut-off was not set on, "
+            f"Low {low_share:.3f}, Critical {crit_share:.3f} at P2 or above",
+            flush=True,
+        )
+        meets = low_share <= P2_LOW_SHARE
+        key = (meets, crit_share if meets else -low_share)
+        if key > best:
+            best = key
+            coef = np.mean([m[0] for m in models], axis=0)
+            if not use_emb:  # n-grams only: the label's embedding weights stay zero
+                coef = np.concatenate([coef, np.zeros(x.shape[1] - DIMENSIONS)])
+            intercept = float(np.mean([m[1] for m in models]))
+            cut = median_event_cut(oof[low], events[low])
+            result = (c, use_emb, oof, cut, coef, intercept)
+    return result
+
+
 def train(rows: list[Row]) -> dict[str, object]:
     """Fit one model per label, choose its threshold out of fold, write the artefacts."""
     weights = np.zeros((DIMENSIONS, len(LABELS)), dtype=np.float32)
@@ -415,7 +528,13 @@ def train(rows: list[Row]) -> dict[str, object]:
         primary = np.isin(src, PRIMARY_SOURCES.get(label, ["police"]))
         macro = label in {"abuse", "rumour"}
         c_best, nb_best, oof, threshold, best = C, False, np.zeros(len(y)), 0.5, -1.0
-        for c, nb in GRIDS.get(label, ((C, False),)):
+        emb_best = True
+        averaged: tuple[np.ndarray, float] | None = None
+        if label == "emergency":
+            picked = choose_emergency(chosen, x, y, w, groups)
+            c_best, emb_best, oof, threshold = picked[:4]
+            averaged = picked[4:]
+        for c, nb in () if label == "emergency" else GRIDS.get(label, ((C, False),)):
             candidate = out_of_fold(x, y, w, groups, c, nb)
             t = best_f1_threshold(y[primary], candidate[primary], macro=macro)
             score = _f1(y[primary], candidate[primary] >= t)
@@ -426,12 +545,6 @@ def train(rows: list[Row]) -> dict[str, object]:
                 c_best, nb_best, oof, threshold, best = c, nb, candidate, t, score
         if label == "emergency":
             low = np.array([r.source == "trecis" and r.meta["priority"] == "Low" for r in chosen])
-            # P2 where about 12% of Low crisis tweets of unseen events land out of fold
-            # (target: <= 15%, 3 points of margin). With n-grams only, held-out events ran
-            # hotter than out-of-fold ones and 8% was used; with the embeddings they run
-            # cooler (8% out of fold gave 6.9% of held-out Low and only 44% of Critical).
-            # Note: this margin was re-chosen after seeing those held-out figures.
-            threshold = float(np.quantile(oof[low], P2_LOW_QUANTILE))
             everyday = np.isin(src, ["airline", "complaints", "sms", "olid"])
             # P1 where fewer than ~0.3% of everyday messages and ~3% of Low crisis tweets reach.
             p1_raw = max(
@@ -439,7 +552,10 @@ def train(rows: list[Row]) -> dict[str, object]:
                 float(np.quantile(oof[low], 0.97)),
                 threshold + 0.05,
             )
-        coef, intercept = fit_config(x, y, w, c_best, nb_best)
+        if averaged is not None:  # emergency: the mean of its fold models (see above)
+            coef, intercept = averaged
+        else:
+            coef, intercept = fit_config(x, y, w, c_best, nb_best)
         shift = runtime.logit(threshold)
         weights[:, j] = coef[:DIMENSIONS]
         emb_weights[:, j] = coef[DIMENSIONS:] * EMB_SCALE
@@ -451,6 +567,8 @@ def train(rows: list[Row]) -> dict[str, object]:
             "rows": len(y),
             "C": c_best,
             "nb": nb_best,
+            "embeddings": emb_best,
+            "model": "mean of the fold models" if averaged is not None else "refit on all rows",
             "positives": int(y.sum()),
             "threshold": round(threshold, 3),
             "sources": dict(Counter(src.tolist())),
