@@ -63,6 +63,7 @@ def test_order_and_batch_independence() -> None:
         "lad has just been stabbed outside the Wetherspoons, he's bleeding badly",
         "I've had enough, I'm going to take all my tablets when everyone's asleep",
         "my ex keeps turning up at my house and says he'll kill me if I call you",
+        "there's a man with a knife shouting outside the Co-op on Station Road right now",
         "she said she\u2019d stab him if he came back",
     ],
 )

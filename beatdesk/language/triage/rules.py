@@ -56,6 +56,9 @@ RULES: tuple[Rule, ...] = (
     Rule("emergency", "life", "someone has a weapon", _rx(
         rf"\b{_WHO}(?:'s| has| have|'ve| is| are)?\s+{_HOLDS}"
         rf" (?:a |an |his |her |their )?{_WEAPON}",
+        # "a man with a knife shouting outside the shop right now": armed, here, now
+        rf"\b{_WHO} with (?:a |an )?{_WEAPON}\b.{{0,80}}"
+        rf"(?:\b{_NOW}\b|\boutside\b|\bshouting\b|\bthreatening\b|\bchasing\b)",
     )),
     Rule("emergency", "life", "weapon used against a person", _rx(
         r"\b(?:waving|pointing|pointed|brandishing|threatening \w+ with|attacking \w+ with"
