@@ -32,6 +32,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    yield from launch_chromium()
+
+
+def launch_chromium(*extra_flags: str) -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for a module-scoped fixture to yield from."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}: run `make bootstrap`")
@@ -45,7 +50,9 @@ def browser() -> Iterator[Any]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            instance = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, *extra_flags]
+            )
             yield instance
             instance.close()
     finally:

@@ -14,13 +14,14 @@ from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.models import Agency, Staff, Team
 from beatdesk.audit.models import PersonalDataCategory
 from beatdesk.audit.record import record_event
+from beatdesk.channels.actions import hide_inbound_message
 from beatdesk.channels.models import ConnectedAccount, InboundMessage
 from beatdesk.channels.publish import create_delivery
 
 from .models import ContactNote, Conversation, InboxSettings, PublicContact, Reply, StaffedHours
-from .process import SYSTEM, author_key, restart_clocks, settings_for
+from .process import SYSTEM, author_key, restart_clocks, settings_for, team_windows
 from .replies import render_template, templates_for
-from .targets import Window, format_windows, parse_windows
+from .targets import format_windows, parse_windows
 
 __all__ = [
     "ActionError",
@@ -305,8 +306,6 @@ def bulk_close(
     """
     if reason not in {Conversation.CloseReason.SPAM, Conversation.CloseReason.ABUSE}:
         raise ActionError("Bulk handling is for spam and abuse only.")
-    from beatdesk.channels.actions import hide_inbound_message
-
     result = BulkResult()
     for conversation in conversations:
         close(actor=actor, conversation=conversation, reason=reason, note="Bulk action")
@@ -466,11 +465,3 @@ def save_staffed_hours(*, actor: Staff, team: Team, text: str) -> list[StaffedHo
             data={"before": before, "after": format_windows(windows)},
         )
     return rows
-
-
-def team_windows(team: Team) -> list[Window]:
-    """The windows a team has set (empty: none set, so the office-hours default applies)."""
-    return [
-        Window(weekday, opens, closes)
-        for weekday, opens, closes in team.staffed_hours.values_list("weekday", "opens", "closes")
-    ]

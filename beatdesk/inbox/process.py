@@ -445,8 +445,15 @@ def windows_for(team_id: int | None) -> list[Window] | None:
     team = Team.objects.filter(pk=team_id).only("staffed_24_7").first()
     if team is None or team.staffed_24_7:
         return None
-    rows = list(team.staffed_hours.values_list("weekday", "opens", "closes"))
-    return [Window(*row) for row in rows] if rows else list(OFFICE_HOURS)
+    return team_windows(team) or list(OFFICE_HOURS)
+
+
+def team_windows(team: Team) -> list[Window]:
+    """The windows a team has set (empty: none set, so the office-hours default applies)."""
+    return [
+        Window(weekday, opens, closes)
+        for weekday, opens, closes in team.staffed_hours.values_list("weekday", "opens", "closes")
+    ]
 
 
 def _set_clock(

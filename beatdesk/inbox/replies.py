@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from beatdesk.agencies.models import Agency
 
-from .models import InboxSettings, ReplyTemplate
+from .models import ReplyTemplate
+from .process import settings_for
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def templates_for(agency: Agency) -> list[Template]:
 
 
 def render_template(agency: Agency, template: Template, *, handle: str) -> str:
-    settings = InboxSettings.objects.filter(agency=agency).first() or InboxSettings(agency=agency)
+    settings = settings_for(agency.pk)
     values = {
         "agency": agency.short_name,
         "non_emergency": settings.non_emergency_number or "101",

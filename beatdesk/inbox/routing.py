@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from beatdesk.agencies.geometry import contains, polygons
+from beatdesk.agencies.geometry import bounds, contains
 from beatdesk.agencies.models import Area, Team
 from beatdesk.language.locality import locate
 
@@ -115,7 +115,7 @@ def places_for(agency_id: int) -> AgencyPlaces:
             kind=row["kind"],
             parent_id=row["parent_id"],
             boundary=boundary,
-            bbox=_bbox(boundary) if boundary else None,
+            bbox=bounds([boundary]) if boundary else None,
         )
     teams_for_area: dict[int, list[tuple[int, str, str]]] = {}
     team_by_kind: dict[str, int] = {}
@@ -152,17 +152,6 @@ def places_for(agency_id: int) -> AgencyPlaces:
 def forget_cached_places() -> None:
     """For tests and after areas or teams change in this process."""
     _cache.clear()
-
-
-def _bbox(boundary: dict[str, Any]) -> tuple[float, float, float, float]:
-    lons: list[float] = []
-    lats: list[float] = []
-    for polygon in polygons(boundary):
-        for ring in polygon:
-            for point in ring:
-                lons.append(point[0])
-                lats.append(point[1])
-    return min(lons), min(lats), max(lons), max(lats)
 
 
 def _place_in_text(places: AgencyPlaces, text: str) -> tuple[int, str] | None:

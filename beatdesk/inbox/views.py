@@ -24,7 +24,7 @@ from . import actions
 from .access import access_contact, access_conversation
 from .forms import BulkForm, CloseForm, NoteForm, ReplyForm, RerouteForm, SettingsForm
 from .models import Conversation, MessageTriage, Reply
-from .process import author_key, settings_for
+from .process import author_key, settings_for, team_windows
 from .replies import render_template, templates_for
 from .targets import format_windows
 
@@ -92,12 +92,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {"conversation": c, "latest": latest.get(c.pk), "clock": _clock(c, now)}
         for c in page.object_list
     ]
-    counts = dict(
-        Conversation.objects.filter(condition, agency=agency, status=Conversation.Status.NEW)
-        .values_list("priority")
-        .annotate(n=Count("id"))
-        .values_list("priority", "n")
-    )
+    counts = _open_by_priority(Conversation.objects.filter(condition, agency=agency))
     return render(
         request,
         "inbox/queue.html",
@@ -108,12 +103,23 @@ def queue(request: HttpRequest) -> HttpResponse:
             "view": view,
             "status": status,
             "priority": priority,
-            "counts": [(p, counts.get(p, 0)) for p in ("P1", "P2", "P3", "P4")],
+            "counts": list(counts.items()),
             "team_options": [(f"team-{t.pk}", t.name) for t in Team.objects.filter(agency=agency)],
             "bulk_form": BulkForm(),
             "is_admin": staff.role in AGENCY_ADMINS,
         },
     )
+
+
+def _open_by_priority(conversations: QuerySet[Conversation]) -> dict[str, int]:
+    """How many of these conversations need a response, per priority (all four keys)."""
+    counts = dict(
+        conversations.filter(status=Conversation.Status.NEW)
+        .values_list("priority")
+        .annotate(n=Count("id"))
+        .values_list("priority", "n")
+    )
+    return {p: counts.get(p, 0) for p in ("P1", "P2", "P3", "P4")}
 
 
 def _clock(conversation: Conversation, now: Any) -> dict[str, Any]:
@@ -400,12 +406,7 @@ def live(request: HttpRequest) -> JsonResponse:
         .order_by("message__received_at")
         .values_list("conversation_id", "message__text")
     )
-    counts = dict(
-        Conversation.objects.filter(agency=agency, status=Conversation.Status.NEW)
-        .values_list("priority")
-        .annotate(n=Count("id"))
-        .values_list("priority", "n")
-    )
+    counts = _open_by_priority(Conversation.objects.filter(agency=agency))
     now = timezone.now()
     return JsonResponse(
         {
@@ -421,7 +422,7 @@ def live(request: HttpRequest) -> JsonResponse:
                 }
                 for c in open_p1
             ],
-            "open": {p: counts.get(p, 0) for p in ("P1", "P2", "P3", "P4")},
+            "open": counts,
             # Conversations in this person's queue about to miss (or past) their target.
             "at_risk": at_risk,
             "queue_url": reverse("inbox:queue"),
@@ -447,7 +448,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
     teams = [
         {
             "team": team,
-            "hours": format_windows(actions.team_windows(team)),
+            "hours": format_windows(team_windows(team)),
         }
         for team in Team.objects.filter(agency=agency, staffed_24_7=False)
     ]

@@ -31,7 +31,7 @@ from beatdesk.channels.models import Delivery, InboundMessage
 from beatdesk.inbox.models import Conversation
 from tests.channels.harness_bluesky import BlueskyHarness, bluesky_platform  # noqa: F401
 from tests.conftest import PASSWORD, make_agency, make_staff
-from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.test_browser import launch_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,25 +42,7 @@ VISIBLE_WITHIN_SECONDS = 2.0
 @pytest.fixture(scope="module")
 def loud_browser() -> Iterator[Any]:
     """Chromium allowed to play the alarm without a click (a desk PC is set up so)."""
-    import os
-
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[*CHROMIUM_FLAGS, "--autoplay-policy=no-user-gesture-required"],
-            )
-            yield instance
-            instance.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    yield from launch_chromium("--autoplay-policy=no-user-gesture-required")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from beatdesk.audit.models import AuditEvent
 from beatdesk.channels.models import Delivery
 from beatdesk.inbox import actions
 from beatdesk.inbox.models import Conversation, InboxSettings, StaffedHours
-from beatdesk.inbox.process import settings_for
+from beatdesk.inbox.process import settings_for, team_windows
 from tests.channels.factories import make_account
 from tests.conftest import make_staff
 
@@ -221,13 +221,13 @@ def test_staffed_hours_from_the_settings_page_retime_open_targets(agency: Agency
     force_sign_in(client, admin)
     response = client.post(f"/inbox/settings/hours/{team.pk}/", {"hours": "Sun 09:00-17:00"})
     assert response.status_code == 302
-    assert [(w.weekday, w.opens.hour) for w in actions.team_windows(team)] == [(6, 9)]
+    assert [(w.weekday, w.opens.hour) for w in team_windows(team)] == [(6, 9)]
     conversation.refresh_from_db()
     assert conversation.due_at != before
     assert timezone.localtime(conversation.due_at).weekday() == 6
     assert AuditEvent.objects.filter(event_type="inbox.staffed_hours_changed").exists()
     client.post(f"/inbox/settings/hours/{team.pk}/", {"hours": "Mon 18:00-08:00"})
-    assert len(actions.team_windows(team)) == 1  # refused, unchanged
+    assert len(team_windows(team)) == 1  # refused, unchanged
     assert "Sun 09:00-17:00" in client.get("/inbox/settings/").content.decode()
 
 
