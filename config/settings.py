@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "beatdesk.accounts",
     "beatdesk.channels",
     "beatdesk.inbox",
+    "beatdesk.publishing",
     "beatdesk.web",
 ]
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("audit/", include("beatdesk.audit.urls")),
     path("channels/", include("beatdesk.channels.urls")),
     path("inbox/", include("beatdesk.inbox.urls")),
+    path("publishing/", include("beatdesk.publishing.urls")),
 ]

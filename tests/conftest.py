@@ -7,12 +7,14 @@ wrong engine.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.conf import LazySettings
+from django.db import connection
 from django.test import Client
 
 from beatdesk.accounts import totp
@@ -20,6 +22,7 @@ from beatdesk.accounts.models import StaffSession
 from beatdesk.agencies import actions
 from beatdesk.agencies.models import Agency, Area, Staff, Team
 from beatdesk.agencies.roles import Role
+from beatdesk.channels import worker
 
 PASSWORD = "correct horse battery staple"
 SQUARE = {
@@ -119,3 +122,21 @@ def force_sign_in(client: Client, staff: Staff, reauthenticated: bool = False) -
         session["reauth_at"] = now
     session.save()
     StaffSession.objects.create(staff=staff, session_key=session.session_key or "")
+
+
+@pytest.fixture
+def channels_loop() -> Iterator[None]:
+    """The production loop (poll when due, send, reconcile, app ticks) in a thread."""
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            worker.run_forever(tick_seconds=0.25, stop=stop)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="channels-loop", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)

@@ -89,8 +89,16 @@ def test_demo_replay_channel_delivers_public_messages(demo_db: tuple[Path, dict[
     db, env = demo_db
     first = _run(["channels", "once"], env)
     assert first.returncode == 0, first.stderr
-    assert "new 1" in first.stdout  # the replay starts with its first message at once
+    assert "new 2" in first.stdout  # each replay starts with its first message at once
     with sqlite3.connect(db) as conn:
-        (count,) = conn.execute("SELECT COUNT(*) FROM channels_inboundmessage").fetchone()
-        (label,) = conn.execute("SELECT label FROM channels_connectedaccount").fetchone()
-    assert count == 1 and label == "Demo public messages"
+        per_account = dict(
+            conn.execute(
+                "SELECT a.label, COUNT(m.id) FROM channels_connectedaccount a "
+                "JOIN channels_inboundmessage m ON m.account_id = a.id GROUP BY a.label"
+            ).fetchall()
+        )
+        (scope,) = conn.execute(
+            "SELECT scope FROM channels_connectedaccount WHERE label LIKE 'Salford%'"
+        ).fetchone()
+    assert per_account == {"Demo public messages": 1, "Salford neighbourhood (drill)": 1}
+    assert scope == "team"  # so the demo officer can write posts from it

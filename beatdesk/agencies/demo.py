@@ -193,6 +193,33 @@ def _ensure_demo_replay(gmp: Agency) -> None:
     )
 
 
+def _ensure_team_drill_account(gmp: Agency) -> None:
+    """A drill account of the Salford team, so its officer can write posts in the demo
+    and its supervisor approve them (posts go into the drill, nowhere else)."""
+    from beatdesk.channels.actions import connect_replay, update_assignment
+    from beatdesk.channels.models import ConnectedAccount
+
+    team = Team.objects.get(agency=gmp, name="Salford Neighbourhood Team")
+    if ConnectedAccount.objects.filter(agency=gmp, kind="replay", team=team).exists():
+        return
+    admin = Staff.objects.get(username="gmp-admin")
+    account = connect_replay(
+        actor=admin,
+        label="Salford neighbourhood (drill)",
+        source="salford_drill.jsonl",
+        rate_per_minute=1,
+    )
+    update_assignment(
+        actor=admin,
+        account=account,
+        label=account.label,
+        scope=ConnectedAccount.Scope.TEAM,
+        team=team,
+        officer=None,
+        areas=team.areas.all(),
+    )
+
+
 def load_demo() -> list[DemoLogin]:
     """Create (or refresh) the demo agencies and one demo login per role."""
     with transaction.atomic():
@@ -206,6 +233,7 @@ def load_demo() -> list[DemoLogin]:
         Agency.objects.filter(pk__in=[gmp.pk, fire.pk, ambulance.pk]).update(is_demo=True)
         logins = [_ensure_user(gmp, *user) for user in GMP_USERS]
         _ensure_demo_replay(gmp)
+        _ensure_team_drill_account(gmp)
         logins.append(
             _ensure_user(
                 fire, "gmfrs-admin", "Dana", "Price", Role.AGENCY_ADMIN, ["Communications"]

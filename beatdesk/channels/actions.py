@@ -20,9 +20,15 @@ from beatdesk.audit.models import PersonalDataCategory
 from beatdesk.audit.record import record_event
 
 from . import crypto, runtime
-from .contract import AccountIdentity, Capability, ConnectionSettings, ConnectorError
+from .contract import (
+    AccountIdentity,
+    Capability,
+    ConnectionSettings,
+    ConnectorError,
+    ErrorReason,
+)
 from .health import note_failure, note_success
-from .models import ChannelAlert, ConnectedAccount, InboundMessage
+from .models import ChannelAlert, ConnectedAccount, Delivery, InboundMessage
 from .registry import CONNECTORS, build_connector, connector_class
 
 # Bluesky and Mastodon answer a notifications poll cheaply and generously, so a few
@@ -379,3 +385,62 @@ def hide_inbound_message(*, actor: Staff, message: InboundMessage, reason: str) 
             )
     message.refresh_from_db()
     return message
+
+
+def delete_published(*, actor: Staff, delivery: Delivery, reason: str) -> Delivery:
+    """Take one of our published posts down from its platform (an appeal whose person
+    was found, a post sent in error). Already deleted: nothing is sent again.
+
+    As with hiding, the platform is asked first, outside any transaction; the delivery
+    is marked and the audit event (with the reason) written only once it agreed. A post
+    the platform no longer has counts as deleted.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ActionError("Say why this post is being taken down.")
+    if delivery.agency_id != agency_of(actor).pk:
+        raise ActionError("That post belongs to another agency.")
+    if delivery.deleted_at is not None:
+        return delivery
+    if delivery.state != Delivery.State.PUBLISHED or not delivery.platform_id:
+        raise ActionError("This post was never published, so there is nothing to take down.")
+    account = delivery.account
+    label = account.get_kind_display()
+    if Capability.DELETE not in connector_class(account.kind).capabilities:
+        raise ActionError(f"{label} does not let Beatdesk delete posts: delete it in {label}.")
+    if not account.is_live:
+        raise ActionError(
+            f"{account} is {account.get_status_display().lower()}: reconnect it to delete posts."
+        )
+    try:
+        with runtime.open_connector(account) as connector:
+            connector.delete(delivery.platform_id)
+            note_success(account, connector)
+    except ConnectorError as error:
+        if error.reason != ErrorReason.NOT_FOUND:
+            note_failure(account, error)
+            if error.permanent:
+                raise ActionError(f"{label} refused to delete this post: {error.message}") from None
+            raise ActionError(
+                f"{label} could not be reached to delete this post ({error.message}). "
+                "Nothing was changed; try again in a few minutes."
+            ) from None
+    with transaction.atomic():
+        deleted = Delivery.objects.filter(pk=delivery.pk, deleted_at__isnull=True).update(
+            deleted_at=timezone.now(), deleted_by=actor
+        )
+        if deleted:
+            record_event(
+                event_type="delivery.deleted",
+                actor=actor,
+                agency=delivery.agency,
+                target=delivery,
+                summary=f"Deleted from {label}: post via {account}",
+                data={
+                    "account": account.pk,
+                    "platform_id": delivery.platform_id,
+                    "reason": reason[:300],
+                },
+            )
+    delivery.refresh_from_db()
+    return delivery

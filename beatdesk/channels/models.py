@@ -276,6 +276,11 @@ class Delivery(models.Model):
     failure_reason = models.TextField(blank=True)
     failure_code = models.CharField(max_length=30, blank=True)
     waiting_reason = models.CharField(max_length=200, blank=True)
+    # Taken down from the platform by us (``actions.delete_published``).
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     created_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -56,6 +56,24 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.CHANNELS_LEASE_SECONDS)
 
 
+def check_postable(
+    account: ConnectedAccount, text: str, media: Sequence[MediaFile], *, reply: bool = False
+) -> None:
+    """ActionError, in words a person can act on, unless the account's platform would
+    take this text and media as one post (or reply)."""
+    if not text.strip():
+        raise ActionError("A post needs text.")
+    connector = connector_class(account.kind)
+    limit = connector.max_text_length
+    if len(text) > limit:
+        raise ActionError(
+            f"{account.get_kind_display()} allows {limit} characters; this post has {len(text)}."
+        )
+    if any(item.agency_id != account.agency_id for item in media):
+        raise ActionError("An attached file belongs to another agency.")
+    check_media(account.get_kind_display(), connector.media_rules, media, reply=reply)
+
+
 def create_delivery(
     *,
     actor: Staff | None,
@@ -72,18 +90,8 @@ def create_delivery(
     platform takes it (``Connector.media_rules``).
     """
     text = text.strip()
-    if not text:
-        raise ActionError("A post needs text.")
-    connector = connector_class(account.kind)
-    limit = connector.max_text_length
-    if len(text) > limit:
-        raise ActionError(
-            f"{account.get_kind_display()} allows {limit} characters; this post has {len(text)}."
-        )
     media = list(media)
-    if any(item.agency_id != account.agency_id for item in media):
-        raise ActionError("An attached file belongs to another agency.")
-    check_media(account.get_kind_display(), connector.media_rules, media, reply=bool(reply_to_id))
+    check_postable(account, text, media, reply=bool(reply_to_id))
     with transaction.atomic():
         existing = Delivery.objects.filter(
             account=account, source_type=source_type, source_id=source_id

@@ -17,6 +17,7 @@ from beatdesk.channels.models import ChannelAlert
 NAV = [
     ("Home", "web:home"),
     ("Inbox", "inbox:queue"),
+    ("Posts", "publishing:posts"),
     ("Areas", "agencies:areas"),
     ("Teams", "agencies:teams"),
     ("Staff", "agencies:staff"),

@@ -13,7 +13,6 @@ and sends; the reply must then exist on the network as a reply in that thread, o
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from beatdesk.accounts import totp
 from beatdesk.agencies.models import Agency
 from beatdesk.agencies.roles import Role
-from beatdesk.channels import actions, worker
+from beatdesk.channels import actions
 from beatdesk.channels.models import Delivery, InboundMessage
 from beatdesk.inbox.models import Conversation
 from tests.channels.harness_bluesky import BlueskyHarness, bluesky_platform  # noqa: F401
@@ -43,24 +41,6 @@ VISIBLE_WITHIN_SECONDS = 2.0
 def loud_browser() -> Iterator[Any]:
     """Chromium allowed to play the alarm without a click (a desk PC is set up so)."""
     yield from launch_chromium("--autoplay-policy=no-user-gesture-required")
-
-
-@pytest.fixture
-def channels_loop() -> Iterator[None]:
-    """The production loop (poll when due, send, reconcile, inbox tick) in a thread."""
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            worker.run_forever(tick_seconds=0.25, stop=stop)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, name="channels-loop", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
 
 
 def replay_onto_network(harness: BlueskyHarness, path: Path) -> dict[str, str]:

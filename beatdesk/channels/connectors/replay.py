@@ -33,6 +33,8 @@ from ..contract import (
     InboundItem,
     InboundKind,
     InboundPage,
+    OutboundPost,
+    PublishedRef,
 )
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "replay_data"
@@ -109,8 +111,18 @@ def _parse(path: Path) -> list[tuple[bytes, dict[str, object]]]:
 class ReplayConnector(Connector):
     kind = "replay"
     label = "Replay"
+    # A drill also takes posts and replies, so the whole desk can be practised (and
+    # demonstrated) without a platform: they are "published" into the drill, never sent
+    # anywhere. The platform id is derived from the delivery key, so publishing twice
+    # and looking up after a lost answer both give the same post.
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.VERIFY, Capability.FETCH_INBOUND}
+        {
+            Capability.VERIFY,
+            Capability.FETCH_INBOUND,
+            Capability.PUBLISH,
+            Capability.REPLY,
+            Capability.DELETE,
+        }
     )
 
     @staticmethod
@@ -165,6 +177,15 @@ class ReplayConnector(Connector):
 
     def refresh_items(self, platform_ids: Sequence[str]) -> dict[str, InboundItem | None]:
         raise self._unsupported("re-reading messages")
+
+    def publish(self, post: OutboundPost) -> PublishedRef:
+        return PublishedRef(platform_id=f"drill:{post.key}", url="", published_at=datetime.now(UTC))
+
+    def find_published(self, post: OutboundPost, since: datetime) -> PublishedRef | None:
+        return PublishedRef(platform_id=f"drill:{post.key}", url="")
+
+    def delete(self, platform_id: str) -> None:
+        """Nothing left the drill, so there is nothing to take down."""
 
 
 def _geo(record: dict[str, object]) -> tuple[float, float] | None:
