@@ -11,6 +11,7 @@ from beatdesk.agencies.access import AccessRule
 from beatdesk.agencies.models import Staff
 from beatdesk.agencies.roles import AGENCY_ADMINS
 from beatdesk.channels.models import ChannelAlert
+from beatdesk.publishing.models import Notice
 
 # (label, url name). Who sees an entry is read from the view's own staff_view rule, so
 # the menu cannot drift from what the page itself allows.
@@ -46,6 +47,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": items,
         "channel_alert_count": _open_channel_alerts(user),
+        # Held posts, rejections, lapsed approvals, found appeals: on every page until read.
+        "notice_count": Notice.objects.filter(recipient=user, read_at__isnull=True).count(),
         # Every page of someone who works the inbox polls for open P1s (visible + audible).
         "live_alerts_url": (
             live_url if user.agency_id is not None and user.role in _roles_for(live_url) else ""

@@ -155,3 +155,25 @@ def test_settings_are_saved_and_audited(agency: Agency) -> None:
     saved = PublishingSettings.objects.get(agency=agency)
     assert (saved.posts_to_earn_trust, saved.rejection_penalty) == (4, 1)
     assert saved.domains() == ("gmp.police.uk",)
+
+
+def test_a_held_post_shows_on_every_page_until_its_author_opens_it(agency: Agency) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from beatdesk.publishing.actions import release_due_posts
+
+    officer = author(agency)
+    at = timezone.now() + timedelta(minutes=10)
+    post = write(
+        officer, "Thanks to Sarah Jones for her help at the litter pick.", scheduled_for=at
+    )
+    release_due_posts(at)
+    client = _client(officer)
+    assert 'data-testid="notice-banner"' in client.get("/").content.decode()
+    listing = client.get("/publishing/").content.decode()
+    assert "is not approved: it is held" in listing
+    page = client.get(f"/publishing/p/{post.pk}/").content.decode()
+    assert "Held: its time" in page
+    assert 'data-testid="notice-banner"' not in client.get("/").content.decode()
