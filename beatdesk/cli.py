@@ -8,6 +8,7 @@ beatdesk channels rotate-keys|new-key   re-encrypt channel credentials / print a
 beatdesk audit verify|head              check the audit hash chain
 beatdesk demo-code USERNAME             current authenticator code of a demo account
 beatdesk triage|screen|locate [--in F]  language tools over JSON Lines (no database)
+beatdesk evidence verify BUNDLE.zip     check an evidence bundle's hashes (no database)
 beatdesk <django command> ...           any Django management command (migrate, ...)
 """
 
@@ -24,6 +25,8 @@ LANGUAGE_TOOLS = {
     "triage": "beatdesk.language.triage.cli",
     "screen": "beatdesk.language.screen.cli",
     "locate": "beatdesk.language.locality.cli",
+    # Standard library only, so a bundle can be checked anywhere, without a database.
+    "evidence": "beatdesk.intelligence.seal",
 }
 ALIASES = {"demo-code": "demo_code", "create-agency": "create_agency"}
 

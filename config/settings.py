@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "beatdesk.channels",
     "beatdesk.inbox",
     "beatdesk.publishing",
+    "beatdesk.intelligence",
     "beatdesk.web",
 ]
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("channels/", include("beatdesk.channels.urls")),
     path("inbox/", include("beatdesk.inbox.urls")),
     path("publishing/", include("beatdesk.publishing.urls")),
+    path("intelligence/", include("beatdesk.intelligence.urls")),
 ]

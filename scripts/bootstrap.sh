@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--system" ]]; then
-  packages=(postgresql chromium redis-server g++ make python3)
+  # libpango + fonts: WeasyPrint (evidence transcripts and report PDFs).
+  packages=(postgresql chromium redis-server g++ make python3 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
   missing=()
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   # Any npm will do (it only installs Node 22 from the registry): Debian's if none.

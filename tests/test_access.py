@@ -23,6 +23,7 @@ from beatdesk.agencies.roles import ALL_ROLES
 from .channels.factories import make_account, make_alert, make_delivery, make_signed_media
 from .conftest import force_sign_in, make_agency, make_staff
 from .inbox.factories import make_conversation
+from .intelligence.factories import make_export, make_report
 from .publishing.factories import make_follow_up, make_post
 
 # How to find an object of a given agency for each URL keyword. A new keyword must be
@@ -37,6 +38,8 @@ OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int | str]] = {
     "contact_id": lambda agency: make_conversation(agency).contact_id,
     "signed": make_signed_media,
     "post_id": lambda agency: make_post(agency).pk,
+    "report_id": lambda agency: make_report(agency).pk,
+    "export_id": lambda agency: make_export(agency).pk,
     "follow_up_id": lambda agency: make_follow_up(agency).pk,
     "staff_id": lambda agency: (
         make_staff(agency, "officer", f"{agency.slug}-target-{Staff.objects.count()}").pk

@@ -53,6 +53,14 @@ class CursorMoved(RuntimeError):
     """Another worker advanced this account's cursor first; this page is dropped."""
 
 
+def _text(value: str, limit: int | None = None) -> str:
+    """Platform text as a database text column can hold it: PostgreSQL refuses NUL, and
+    one such character must not stop a whole page of messages from being stored (the
+    raw payload keeps the exact bytes)."""
+    cleaned = value.replace("\x00", "\ufffd")
+    return cleaned[:limit] if limit is not None else cleaned
+
+
 def _message_from(account: ConnectedAccount, item: InboundItem) -> InboundMessage:
     return InboundMessage(
         agency_id=account.agency_id,
@@ -60,15 +68,17 @@ def _message_from(account: ConnectedAccount, item: InboundItem) -> InboundMessag
         platform=account.kind,
         platform_id=item.platform_id,
         kind=item.kind.value,
-        url=item.url[:500],
-        author_id=item.author_id[:200],
-        author_handle=item.author_handle[:200],
-        author_display_name=item.author_display_name[:200],
-        author_location=item.author_location[:200],
-        text=item.text,
-        media=[{"url": m.url, "kind": m.kind, "alt_text": m.alt_text} for m in item.media],
-        reply_to_id=item.reply_to_id[:300],
-        thread_root_id=item.thread_root_id[:300],
+        url=_text(item.url, 500),
+        author_id=_text(item.author_id, 200),
+        author_handle=_text(item.author_handle, 200),
+        author_display_name=_text(item.author_display_name, 200),
+        author_location=_text(item.author_location, 200),
+        text=_text(item.text),
+        media=[
+            {"url": _text(m.url), "kind": m.kind, "alt_text": _text(m.alt_text)} for m in item.media
+        ],
+        reply_to_id=_text(item.reply_to_id, 300),
+        thread_root_id=_text(item.thread_root_id, 300),
         created_at=item.created_at,
         raw_payload=item.raw,
         edited_at=item.edited_at,
@@ -161,7 +171,7 @@ def _record_change(message: InboundMessage, item: InboundItem) -> str | None:
         if message.deleted_on_platform_at:
             return None
         kind = InboundRevision.Kind.DELETE
-    elif item.text != message.text:
+    elif _text(item.text) != message.text:
         kind = InboundRevision.Kind.EDIT
     else:
         return None
@@ -176,14 +186,14 @@ def _record_change(message: InboundMessage, item: InboundItem) -> str | None:
     InboundRevision.objects.create(
         message=message,
         kind=kind,
-        text="" if item.deleted else item.text,
+        text="" if item.deleted else _text(item.text),
         raw_payload=item.raw,
     )
     if kind == InboundRevision.Kind.DELETE:
         message.deleted_on_platform_at = timezone.now()
         message.save(update_fields=["deleted_on_platform_at"])
     else:
-        message.text = item.text
+        message.text = _text(item.text)
         message.edited_at = item.edited_at or timezone.now()
         message.save(update_fields=["text", "edited_at"])
     return kind

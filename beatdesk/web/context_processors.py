@@ -19,6 +19,7 @@ NAV = [
     ("Home", "web:home"),
     ("Inbox", "inbox:queue"),
     ("Posts", "publishing:posts"),
+    ("Intelligence", "intelligence:queue"),
     ("Areas", "agencies:areas"),
     ("Teams", "agencies:teams"),
     ("Staff", "agencies:staff"),

@@ -180,3 +180,32 @@ def test_killing_the_worker_at_any_moment_loses_and_duplicates_nothing(
     ids = list(InboundMessage.objects.filter(account=account).values_list("platform_id", flat=True))
     numbers = sorted(int(pid.rsplit(":", 1)[1]) for pid in ids)
     assert numbers == list(range(total))
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_platform_text_does_not_stop_the_page(agency: Agency) -> None:
+    """PostgreSQL text cannot hold NUL; found by the evidence property test. The text is
+    stored with U+FFFD in its place, the raw payload keeps the exact bytes, and reading
+    the same item again is not mistaken for an edit."""
+    from beatdesk.channels.contract import InboundItem, InboundKind
+    from beatdesk.channels.ingest import store_items
+    from beatdesk.channels.models import InboundMessage, InboundRevision
+    from tests.channels.factories import make_account
+
+    account = make_account(agency)
+    raw = b'{"text": "a\\u0000b"}'
+    item = InboundItem(
+        platform_id="nul-1",
+        kind=InboundKind.MENTION,
+        author_id="x\x00",
+        author_handle="@x",
+        author_display_name="X",
+        text="a\x00b",
+        created_at=datetime.now(UTC),
+        raw=raw,
+    )
+    store_items(account, [item])
+    store_items(account, [item])
+    message = InboundMessage.objects.get(platform_id="nul-1")
+    assert message.text == "a\ufffdb" and bytes(message.raw_payload) == raw
+    assert not InboundRevision.objects.filter(message=message).exists()
