@@ -387,19 +387,55 @@ def _lookup(connector: Connector, post: OutboundPost, since: datetime) -> Publis
         raise
 
 
+CANCELLED = "cancelled"
+
+
+def cancel_delivery(*, actor: Staff, delivery: Delivery, reason: str) -> bool:
+    """Stop a delivery that has not gone out: pending becomes failed with the code
+    ``cancelled``, and a failed one is marked so, so that neither is ever sent or
+    retried. Returns False (nothing changed) while it is being sent or checked, or
+    once published: then it must be deleted on the platform instead.
+    """
+    with transaction.atomic():
+        cancelled = Delivery.objects.filter(
+            pk=delivery.pk, state__in=[Delivery.State.PENDING, Delivery.State.FAILED]
+        ).update(
+            state=Delivery.State.FAILED,
+            failure_code=CANCELLED,
+            failure_reason=f"Cancelled: {reason}"[:500],
+        )
+        if cancelled:
+            record_event(
+                event_type="delivery.cancelled",
+                actor=actor,
+                agency=delivery.agency,
+                target=delivery,
+                summary=f"Post via {delivery.account} cancelled before it went out",
+                data={"reason": reason[:300]},
+            )
+    delivery.refresh_from_db()
+    return bool(cancelled)
+
+
 def retry_delivery(*, actor: Staff, delivery: Delivery) -> Delivery:
     """A person asks to try a failed delivery again (nothing else may be retried)."""
     if delivery.state != Delivery.State.FAILED:
         raise ActionError("Only a failed post can be retried.")
+    if delivery.failure_code == CANCELLED:
+        raise ActionError("This post was cancelled on purpose; it will not be sent.")
     if not delivery.account.is_live:
         raise ActionError(f"Reconnect {delivery.account} before retrying.")
     with transaction.atomic():
-        updated = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
-            state=Delivery.State.PENDING,
-            next_attempt_at=timezone.now(),
-            attempts=0,
-            failure_reason="",
-            failure_code="",
+        updated = (
+            Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED)
+            .exclude(failure_code=CANCELLED)
+            .update(
+                state=Delivery.State.PENDING,
+                next_attempt_at=timezone.now(),
+                attempts=0,
+                failure_reason="",
+                failure_code="",
+            )
         )
         if not updated:
             raise ActionError("This post changed meanwhile; reload the page.")

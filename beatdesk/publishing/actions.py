@@ -7,6 +7,7 @@ green post carries an automatic approval recorded as such.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from beatdesk.agencies.models import Staff, Team
 from beatdesk.audit.record import record_event
 from beatdesk.channels.actions import delete_published
 from beatdesk.channels.models import ConnectedAccount, Delivery, MediaFile
-from beatdesk.channels.publish import check_postable, create_delivery
+from beatdesk.channels.publish import cancel_delivery, check_postable, create_delivery
 from beatdesk.language.screen import Screening, screening_to_dict
 
 from .models import (
@@ -39,6 +40,7 @@ from .models import (
 from .review import (
     MIN_OVERRIDE_REASON,
     MISUSE_REPORTERS,
+    STEWARDS,
     can_review,
     postable_accounts,
     publishing_settings,
@@ -66,6 +68,7 @@ __all__ = [
 ]
 
 SYSTEM = "system"
+logger = logging.getLogger("beatdesk.publishing")
 EDITABLE = {Post.State.IN_REVIEW, Post.State.APPROVED, Post.State.HELD, Post.State.REJECTED}
 
 
@@ -146,10 +149,22 @@ def _is_due(post: Post, now: datetime) -> bool:
 
 def _send(post: Post, actor: Staff | None, now: datetime) -> None:
     """Queue one delivery per account (each at most once). Inside the caller's transaction."""
-    if not post.approval_holds:
-        raise ActionError("This post has no approval for its current text.")
     media = list(post.media.order_by("pk"))
-    for account in post.accounts.order_by("pk"):
+    # Checked again now, not trusted from when it was approved: the stored fingerprint
+    # must be the text and files as they are, every account live and still the
+    # author's to use, and a found person's appeal never goes out.
+    if not post.approval_holds or post.text_sha256 != fingerprint(post.text, [m.pk for m in media]):
+        raise ActionError("This post has no approval for its current text.")
+    if post.is_appeal and post.person_found_at is not None:
+        raise ActionError("The person in this appeal has been found: it must not go out.")
+    accounts = list(post.accounts.order_by("pk"))
+    usable = set(postable_accounts(post.author).values_list("pk", flat=True))
+    for account in accounts:
+        if not account.is_live:
+            raise ActionError(f"{account} is {account.get_status_display().lower()}.")
+        if account.pk not in usable:
+            raise ActionError(f"{post.author.display_name} may no longer post from {account}.")
+    for account in accounts:
         create_delivery(
             actor=actor or post.author,
             account=account,
@@ -172,8 +187,16 @@ def _send(post: Post, actor: Staff | None, now: datetime) -> None:
     )
 
 
-def submit_post(*, actor: Staff, draft: Draft) -> Post:
-    """Screen and route a new post; publish it now if it needs no review and is due."""
+def submit_post(*, actor: Staff, draft: Draft, client_token: str = "") -> Post:
+    """Screen and route a new post; publish it now if it needs no review and is due.
+
+    ``client_token`` (one per compose form) makes a repeated submission (a double
+    click, a resent form) return the first post instead of writing a second.
+    """
+    if client_token:
+        earlier = Post.objects.filter(author=actor, client_token=client_token).first()
+        if earlier is not None:
+            return earlier
     now = timezone.now()
     text = _check_draft(actor, draft, now=now)
     agency = agency_of(actor)
@@ -189,6 +212,7 @@ def submit_post(*, actor: Staff, draft: Draft) -> Post:
             template_key=draft.template_key,
             scheduled_for=draft.scheduled_for,
             text_sha256=fingerprint(text, media_ids),
+            client_token=client_token,
             created_at=now,
         )
         _apply_screening(post, screening, actor)
@@ -247,14 +271,24 @@ def edit_post(*, actor: Staff, post: Post, text: str, scheduled_for: datetime | 
             )
         new_sha = fingerprint(new_text, [m.pk for m in media])
         text_changed = new_sha != locked.text_sha256
+        was_rejected = locked.state == Post.State.REJECTED
+        if was_rejected and not text_changed:
+            raise ActionError("Change the post to answer the reviewer before resubmitting it.")
         previous_approver = locked.approved_by
         had_approval = locked.approval_holds
         locked.scheduled_for = scheduled_for
-        if text_changed or locked.state == Post.State.REJECTED:
+        if text_changed:
             locked.text = new_text
             locked.text_sha256 = new_sha
             locked.held_at = None
             _apply_screening(locked, screening, actor)
+            if was_rejected and locked.review == Post.Review.NONE:
+                # A rejected post goes back to a person, however trusted its author.
+                locked.state = Post.State.IN_REVIEW
+                locked.review = Post.Review.SUPERVISOR
+                locked.review_reason = "Resubmitted after a rejection: a supervisor checks it."
+                locked.approved_sha256 = ""
+                locked.approved_at = None
         elif locked.state == Post.State.HELD:
             # A new time for a held post: back to waiting (or to its approved slot).
             locked.state = Post.State.APPROVED if had_approval else Post.State.IN_REVIEW
@@ -365,7 +399,7 @@ def reject_post(*, actor: Staff, post: Post, reason: str) -> Post:
         locked.held_at = None
         locked.save()
         penalty = publishing_settings(locked.agency).rejection_penalty
-        trust = trust_of(locked.author)
+        trust = AuthorTrust.objects.select_for_update().get(pk=trust_of(locked.author).pk)
         trust.credit = max(0, trust.credit - penalty)
         trust.rejected_total += 1
         trust.save()
@@ -380,11 +414,17 @@ def reject_post(*, actor: Staff, post: Post, reason: str) -> Post:
     return locked
 
 
-def withdraw_post(*, actor: Staff, post: Post) -> Post:
+def withdraw_post(*, actor: Staff, post: Post, reason: str = "") -> Post:
+    """Stop a post before it goes out: its author, or a supervisor, communications,
+    standards or the admin (when things change and the author is off duty)."""
+    reason = " ".join(reason.split())
     with transaction.atomic():
         locked = _locked(post)
-        if actor.pk != locked.author_id:
-            raise ActionError("Only the author can withdraw a post.")
+        by_author = actor.pk == locked.author_id
+        if not by_author and actor.role not in STEWARDS:
+            raise ActionError("Only the author, a supervisor or communications can withdraw it.")
+        if not by_author and not reason:
+            raise ActionError("Say why you are withdrawing someone else's post.")
         if locked.state not in EDITABLE:
             raise ActionError(f"This post is {locked.get_state_display().lower()}.")
         locked.state = Post.State.WITHDRAWN
@@ -394,8 +434,11 @@ def withdraw_post(*, actor: Staff, post: Post) -> Post:
             event_type="publishing.post_withdrawn",
             actor=actor,
             target=locked,
-            summary=f"Post {locked.pk} withdrawn by its author",
+            summary=f"Post {locked.pk} withdrawn" + ("" if by_author else " (not by its author)"),
+            data={"reason": reason[:500], "by_author": by_author},
         )
+        if not by_author:
+            _notify(locked, [locked.author], f"Post {locked.pk} was withdrawn: {reason}")
     return locked
 
 
@@ -415,12 +458,30 @@ def report_misuse(*, actor: Staff, post: Post, reason: str) -> AuthorTrust:
         trust.credit = 0
         trust.misuse_total += 1
         trust.save()
+        # Posts the author's trust approved (no reviewer) and not yet sent go to review.
+        pulled = list(
+            Post.objects.select_for_update()
+            .filter(author=post.author, state=Post.State.APPROVED, approved_by__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        Post.objects.filter(pk__in=pulled).update(
+            state=Post.State.IN_REVIEW,
+            review=Post.Review.SUPERVISOR,
+            review_reason="Its author's posts are reviewed again after a misuse report.",
+            approved_sha256="",
+            approved_at=None,
+        )
         record_event(
             event_type="publishing.misuse_reported",
             actor=actor,
             target=post,
             summary=f"Post {post.pk} reported as misuse; its author's posts are reviewed again",
-            data={"reason": reason[:500], "author": post.author_id, "credit_before": before},
+            data={
+                "reason": reason[:500],
+                "author": post.author_id,
+                "credit_before": before,
+                "returned_to_review": pulled,
+            },
         )
         _notify(
             post,
@@ -460,6 +521,10 @@ def release_due_posts(now: datetime | None = None) -> tuple[int, int]:
                     continue
                 except ActionError as error:
                     problem = str(error)
+                except Exception:
+                    # One broken post must not block every later one on every tick.
+                    logger.exception("scheduled post %s could not be sent", post.pk)
+                    problem = "an unexpected error (logged for the administrator)"
             if post.state in {Post.State.IN_REVIEW, Post.State.APPROVED}:
                 post.state = Post.State.HELD
                 post.held_at = now
@@ -527,22 +592,40 @@ def save_publishing_settings(
 # -- Missing-person appeals ---------------------------------------------------------
 
 
+def _may_steward(actor: Staff, post: Post, account: ConnectedAccount | None = None) -> bool:
+    """The author, a supervisor, communications, standards or the admin, or someone who
+    may post from the account concerned (any of the post's accounts when none given)."""
+    if actor.agency_id != post.agency_id:
+        return False
+    if actor.pk == post.author_id or actor.role in STEWARDS:
+        return True
+    usable = postable_accounts(actor)
+    if account is not None:
+        return usable.filter(pk=account.pk).exists()
+    return usable.filter(pk__in=post.accounts.all()).exists()
+
+
 def mark_person_found(*, actor: Staff, post: Post) -> Post:
-    """The person in this appeal is found: every account it went to now needs an update
-    or the appeal removed; one follow-up per account tracks that."""
+    """The person in this appeal is found: every account it went to (or was queued
+    for, or failed on) now needs an update or the appeal removed; one follow-up per
+    account tracks that. An appeal not yet sent cannot be 'found': withdraw it."""
     if not post.is_appeal:
         raise ActionError("Only missing-person appeals have a 'found' step.")
+    if not _may_steward(actor, post):
+        raise ActionError("Only the author, a supervisor or communications can do this.")
     with transaction.atomic():
         locked = _locked(post)
         if locked.person_found_at is not None:
             return locked
+        if locked.state != Post.State.PUBLISHING:
+            raise ActionError(
+                "This appeal has not gone out: withdraw it instead, so it never does."
+            )
         locked.person_found_at = timezone.now()
         locked.person_found_by = actor
         locked.save(update_fields=["person_found_at", "person_found_by", "updated_at"])
         deliveries = list(
-            Delivery.objects.filter(source_type=POST_SOURCE, source_id=str(locked.pk)).exclude(
-                state=Delivery.State.FAILED
-            )
+            Delivery.objects.filter(source_type=POST_SOURCE, source_id=str(locked.pk))
         )
         AppealFollowUp.objects.bulk_create(
             [AppealFollowUp(post=locked, delivery=d) for d in deliveries]
@@ -562,34 +645,55 @@ def mark_person_found(*, actor: Staff, post: Post) -> Post:
     return locked
 
 
-def _open_follow_up(follow_up: AppealFollowUp) -> AppealFollowUp:
+def _open_follow_up(follow_up: AppealFollowUp, *, removing: bool) -> AppealFollowUp:
+    """Lock a follow-up that still allows this step: removal is allowed until done
+    (after an update too); an update only while pending or after a failed update."""
     locked = AppealFollowUp.objects.select_for_update().get(pk=follow_up.pk)
-    if locked.outcome != AppealFollowUp.Outcome.PENDING:
-        raise ActionError("This account's appeal has already been dealt with.")
+    outcome = locked.outcome
+    if outcome == AppealFollowUp.Outcome.REMOVED:
+        raise ActionError("This account's appeal has already been removed.")
+    if not removing and outcome == AppealFollowUp.Outcome.UPDATED:
+        update = locked.update_delivery
+        if update is None or update.state != Delivery.State.FAILED:
+            raise ActionError("An update is already posted (or on its way) on this account.")
     return locked
 
 
 def post_appeal_update(*, actor: Staff, follow_up: AppealFollowUp, text: str) -> AppealFollowUp:
     """Reply to the appeal on its platform with an update ('found safe, thank you').
 
-    The update is screened: a red update is refused (say less, or ask communications).
+    Only from someone allowed on the account, and only a green update: it goes out
+    without review, so anything the screen flags must go through a post instead.
     """
     text = text.strip()
     delivery = follow_up.delivery
+    if not _may_steward(actor, follow_up.post, delivery.account):
+        raise ActionError(f"You cannot post from {delivery.account}.")
     if delivery.state != Delivery.State.PUBLISHED or not delivery.platform_id:
-        raise ActionError("The appeal never went out on this account: mark it removed instead.")
+        raise ActionError("The appeal never went out on this account: remove it instead.")
+    if delivery.deleted_at is not None:
+        raise ActionError(
+            "The appeal was taken down on this account; there is nothing to reply to."
+        )
     check_postable(delivery.account, text, [], reply=True)
     screening = screen_post(follow_up.post.agency, text)
-    if screening.risk == "red":
-        first = next(f for f in screening.findings if f.severity == "red")
-        raise ActionError(f"This update is red: {first.explanation}")
+    if screening.risk != "green":
+        first = next(f for f in screening.findings if f.severity == screening.risk)
+        raise ActionError(
+            f"This update is {screening.risk}: {first.explanation} Updates go out without "
+            "review, so keep them to 'found safe, thank you for sharing'."
+        )
     with transaction.atomic():
-        locked = _open_follow_up(follow_up)
+        locked = _open_follow_up(follow_up, removing=False)
+        # A failed update may be tried again: each attempt is its own delivery.
+        attempt = Delivery.objects.filter(
+            source_type=APPEAL_UPDATE_SOURCE, source_id__startswith=f"{locked.pk}-"
+        ).count()
         update = create_delivery(
             actor=actor,
             account=delivery.account,
             source_type=APPEAL_UPDATE_SOURCE,
-            source_id=str(locked.pk),
+            source_id=f"{locked.pk}-{attempt}",
             text=text,
             reply_to_id=delivery.platform_id,
         )
@@ -608,17 +712,40 @@ def post_appeal_update(*, actor: Staff, follow_up: AppealFollowUp, text: str) ->
     return locked
 
 
-def remove_appeal(*, actor: Staff, follow_up: AppealFollowUp) -> AppealFollowUp:
-    """Take the appeal down from this account's platform (the usual choice once a person
-    is found: their photo should not stay up)."""
+def remove_appeal(
+    *, actor: Staff, follow_up: AppealFollowUp, by_hand_reason: str = ""
+) -> AppealFollowUp:
+    """Take the appeal down from this account (the usual choice once a person is found:
+    their photo should not stay up).
+
+    Published: deleted on the platform through its connector. Queued or failed: cancelled
+    so it can never go out. Being sent right now: refused until that settles. Where the
+    platform cannot delete through Beatdesk (or the account is broken), the person
+    deletes it in the platform's own app and records that here with ``by_hand_reason``.
+    """
     delivery = follow_up.delivery
-    if delivery.state == Delivery.State.PUBLISHED and delivery.deleted_at is None:
+    by_hand_reason = " ".join(by_hand_reason.split())
+    if not _may_steward(actor, follow_up.post, delivery.account):
+        raise ActionError(f"You cannot manage posts on {delivery.account}.")
+    how = "deleted"
+    if by_hand_reason:
+        how = "deleted by hand on the platform"
+    elif delivery.state == Delivery.State.PUBLISHED and delivery.deleted_at is None:
         delete_published(
             actor=actor, delivery=delivery, reason=f"Person in appeal {follow_up.post_id} found"
         )
+    elif delivery.state in {Delivery.State.PENDING, Delivery.State.FAILED}:
+        if not cancel_delivery(
+            actor=actor, delivery=delivery, reason=f"person in appeal {follow_up.post_id} found"
+        ):
+            raise ActionError("This account's post is being sent right now: try again shortly.")
+        how = "cancelled before it went out"
+    elif delivery.state in {Delivery.State.SENDING, Delivery.State.UNKNOWN}:
+        raise ActionError("This account's post is being sent right now: try again shortly.")
     with transaction.atomic():
-        locked = _open_follow_up(follow_up)
+        locked = _open_follow_up(follow_up, removing=True)
         locked.outcome = AppealFollowUp.Outcome.REMOVED
+        locked.note = (by_hand_reason or how)[:300]
         locked.done_by = actor
         locked.done_at = timezone.now()
         locked.save()
@@ -626,7 +753,12 @@ def remove_appeal(*, actor: Staff, follow_up: AppealFollowUp) -> AppealFollowUp:
             event_type="publishing.appeal_removed",
             actor=actor,
             target=locked.post,
-            summary=f"Appeal {locked.post_id}: removed from {delivery.account}",
-            data={"follow_up": locked.pk, "delivery": delivery.pk},
+            summary=f"Appeal {locked.post_id}: {how} on {delivery.account}",
+            data={
+                "follow_up": locked.pk,
+                "delivery": delivery.pk,
+                "how": how,
+                "reason": by_hand_reason[:300],
+            },
         )
     return locked

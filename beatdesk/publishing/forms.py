@@ -40,6 +40,7 @@ class ComposeForm(forms.Form):
     )
     scheduled_for = _schedule_field()
     template_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+    client_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -151,6 +151,8 @@ class Post(models.Model):
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # One per compose form: a repeated submission returns the first post.
+    client_token = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,6 +161,13 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["agency", "state"]),
             models.Index(fields=["state", "scheduled_for"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_token"],
+                condition=~models.Q(client_token=""),
+                name="publishing_post_once_per_form",
+            )
         ]
 
     def __str__(self) -> str:
@@ -236,6 +245,9 @@ class AppealFollowUp(models.Model):
     update_delivery = models.ForeignKey(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # How it was done ("deleted", "cancelled before it went out", or the reason given
+    # when it was deleted by hand in the platform's own app).
+    note = models.CharField(max_length=300, blank=True)
     done_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

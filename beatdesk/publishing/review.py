@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from beatdesk.agencies.models import Agency, Staff
 from beatdesk.agencies.roles import Role
@@ -31,6 +31,11 @@ OVERRIDERS: frozenset[str] = frozenset({Role.COMMUNICATIONS, Role.STANDARDS})
 REVIEWERS = AMBER_REVIEWERS | OVERRIDERS
 # Who may record that a published post was misuse (it resets the author's trust).
 MISUSE_REPORTERS: frozenset[str] = frozenset(
+    {Role.SUPERVISOR, Role.COMMUNICATIONS, Role.STANDARDS, Role.AGENCY_ADMIN}
+)
+# Besides the author and whoever may post from the account: who may mark an appeal's
+# person found, follow it up on each account, or withdraw someone else's post.
+STEWARDS: frozenset[str] = frozenset(
     {Role.SUPERVISOR, Role.COMMUNICATIONS, Role.STANDARDS, Role.AGENCY_ADMIN}
 )
 # Force-wide accounts are for corporate communications and the agency admin.
@@ -94,26 +99,38 @@ def route_for(screening: Screening, author: Staff) -> Route:
     )
 
 
+def reviewable_posts(staff: Staff) -> QuerySet[Post]:
+    """The posts ``staff`` may approve or reject now, as one query (the review queue and
+    ``can_review`` share it, so the list cannot drift from what the action allows).
+
+    Red posts: communications and standards. Amber and unearned green: communications,
+    or a supervisor of the post's team; a team with no supervisor of its own (other
+    than the author) is covered by any supervisor. Nobody reviews their own post.
+    """
+    if staff.agency_id is None or staff.role not in REVIEWERS:
+        return Post.objects.none()
+    waiting = Post.objects.filter(
+        agency_id=staff.agency_id, state__in=[Post.State.IN_REVIEW, Post.State.HELD]
+    ).exclude(author_id=staff.pk)
+    allowed = Q(pk__in=[])
+    if staff.role in OVERRIDERS:
+        allowed |= Q(review=Post.Review.COMMUNICATIONS)
+    if staff.role == Role.COMMUNICATIONS:
+        allowed |= Q(review=Post.Review.SUPERVISOR)
+    if staff.role == Role.SUPERVISOR:
+        other_supervisor = Staff.objects.filter(
+            teams=OuterRef("team_id"), role=Role.SUPERVISOR, is_active=True
+        ).exclude(pk=OuterRef("author_id"))
+        uncovered = Q(Exists(other_supervisor), _negated=True)
+        allowed |= Q(review=Post.Review.SUPERVISOR) & (
+            Q(team__isnull=True) | Q(team__in=staff.teams.all()) | uncovered
+        )
+    return waiting.filter(allowed)
+
+
 def can_review(staff: Staff, post: Post) -> bool:
     """May ``staff`` approve or reject this post now?"""
-    if staff.pk == post.author_id or staff.agency_id != post.agency_id:
-        return False
-    if post.state not in {Post.State.IN_REVIEW, Post.State.HELD}:
-        return False
-    if post.review == Post.Review.COMMUNICATIONS:
-        return staff.role in OVERRIDERS
-    if staff.role == Role.COMMUNICATIONS:
-        return True
-    if staff.role != Role.SUPERVISOR:
-        return False
-    if post.team_id is None:
-        return True
-    if staff.teams.filter(pk=post.team_id).exists():
-        return True
-    # A team without a supervisor of its own is covered by any supervisor.
-    return not Staff.objects.filter(
-        teams=post.team_id, role=Role.SUPERVISOR, is_active=True
-    ).exists()
+    return reviewable_posts(staff).filter(pk=post.pk).exists()
 
 
 def reviewers_of(post: Post) -> list[Staff]:

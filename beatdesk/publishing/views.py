@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -36,9 +37,11 @@ from .models import AppealFollowUp, Notice, Post
 from .review import (
     MISUSE_REPORTERS,
     REVIEWERS,
+    STEWARDS,
     can_review,
     postable_accounts,
     publishing_settings,
+    reviewable_posts,
     screen_post,
     trust_of,
 )
@@ -75,10 +78,15 @@ def _previews(text: str, accounts: list[ConnectedAccount]) -> list[dict[str, Any
     for account in accounts:
         limit = connector_class(account.kind).max_text_length
         problem = ""
+        rules = connector_class(account.kind).media_rules
         try:
-            check_postable(account, text, [])
+            # Attachments are checked on submit (they are not uploaded while typing),
+            # so here a platform that needs an image only says so.
+            check_postable(account, text, [], reply=rules is not None and rules.required)
         except ActionError as error:
             problem = str(error)
+        if not problem and rules is not None and rules.required:
+            problem = f"{account.get_kind_display()} needs an image: attach one below."
         rows.append(
             {
                 "account": account,
@@ -108,9 +116,11 @@ def posts(request: HttpRequest) -> HttpResponse:
         view = "review" if reviewer else "mine"
     found: QuerySet[Post] = Post.objects.filter(agency=agency).select_related("author", "team")
     if view == "review":
-        waiting = found.filter(state__in=[Post.State.IN_REVIEW, Post.State.HELD])
-        ids = [p.pk for p in waiting if can_review(staff, p)]
-        found = found.filter(pk__in=ids).order_by("scheduled_for", "created_at")
+        found = (
+            reviewable_posts(staff)
+            .select_related("author", "team")
+            .order_by("scheduled_for", "created_at")
+        )
     elif view == "mine":
         found = found.filter(author=staff)
     elif view == "held":
@@ -168,6 +178,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                         scheduled_for=data["scheduled_for"],
                         template_key=data["template_key"],
                     ),
+                    client_token=data["client_token"],
                 )
             except ActionError as error:
                 form.add_error(None, str(error))
@@ -183,6 +194,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                 "purpose": template.purpose,
                 "template_key": template.key,
             }
+        initial["client_token"] = secrets.token_urlsafe(24)
         form = ComposeForm(initial=initial, staff=staff)
     accounts = list(postable_accounts(staff))
     return render(
@@ -275,6 +287,8 @@ def _render_post(
         "may_review": can_review(staff, post),
         "is_author": staff.pk == post.author_id,
         "editable": staff.pk == post.author_id and post.state in actions.EDITABLE,
+        "may_withdraw": post.state in actions.EDITABLE
+        and (staff.pk == post.author_id or staff.role in STEWARDS),
         "may_report_misuse": staff.role in MISUSE_REPORTERS
         and staff.pk != post.author_id
         and post.state == Post.State.PUBLISHING,
@@ -377,7 +391,13 @@ def post_reject(request: HttpRequest, post_id: int) -> HttpResponse:
 def post_withdraw(request: HttpRequest, post_id: int) -> HttpResponse:
     staff = staff_of(request)
     post = access_post(staff, post_id)
-    return _run(request, post, "Withdrawn.", lambda: actions.withdraw_post(actor=staff, post=post))
+    reason = request.POST.get("reason", "")
+    return _run(
+        request,
+        post,
+        "Withdrawn: it will not go out.",
+        lambda: actions.withdraw_post(actor=staff, post=post, reason=reason),
+    )
 
 
 @staff_view(MISUSE_REPORTERS)
@@ -434,8 +454,12 @@ def follow_up_remove(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     return _run(
         request,
         follow_up.post,
-        "Appeal taken down from that account.",
-        lambda: actions.remove_appeal(actor=staff, follow_up=follow_up),
+        "Recorded: the appeal is down on that account.",
+        lambda: actions.remove_appeal(
+            actor=staff,
+            follow_up=follow_up,
+            by_hand_reason=request.POST.get("by_hand_reason", ""),
+        ),
     )
 
 

@@ -56,6 +56,7 @@ def make_follow_up(agency: Agency) -> AppealFollowUp:
     """A found appeal's follow-up for one published account."""
     post = write(author(agency), "MISSING: have you seen a man, 70, last seen in Sale?")
     Post.objects.filter(pk=post.pk).update(template_key="missing_person", state="publishing")
+    post.refresh_from_db()
     delivery = Delivery.objects.create(
         agency=agency,
         account=post.accounts.get(),

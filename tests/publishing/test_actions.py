@@ -396,19 +396,28 @@ def test_found_appeal_is_updated_or_removed_on_every_account(
     assert mastodon_platform.status(first.platform_id) is None
     first.refresh_from_db()
     assert first.deleted_at is not None and first.deleted_by == officer
-    with pytest.raises(ActionError, match="already been dealt with"):
+    with pytest.raises(ActionError, match="already been removed"):
         actions.remove_appeal(actor=officer, follow_up=follow_ups[live.pk])
 
-    # The one that never went out cannot take an update; marking it removed records it.
+    # The one still queued cannot take an update; removing it cancels it, so the
+    # found person's appeal can never go out there, not even by a retry.
     with pytest.raises(ActionError, match="never went out"):
         actions.post_appeal_update(
             actor=officer, follow_up=follow_ups[second.pk], text="Found safe, thank you."
         )
+    queued = Delivery.objects.get(account=second, source_id=str(post.pk))
+    assert queued.state == Delivery.State.PENDING
     actions.remove_appeal(actor=officer, follow_up=follow_ups[second.pk])
-    outcomes = set(AppealFollowUp.objects.filter(post=post).values_list("outcome", flat=True))
-    assert outcomes == {AppealFollowUp.Outcome.REMOVED}
+    queued.refresh_from_db()
+    assert (queued.state, queued.failure_code) == (Delivery.State.FAILED, "cancelled")
+    assert publish.send_delivery(queued.pk).state == Delivery.State.FAILED
+    with pytest.raises(ActionError, match="cancelled on purpose"):
+        publish.retry_delivery(actor=officer, delivery=queued)
+    outcomes = dict(AppealFollowUp.objects.filter(post=post).values_list("delivery_id", "note"))
+    assert outcomes == {first.pk: "deleted", queued.pk: "cancelled before it went out"}
     assert AuditEvent.objects.filter(event_type="publishing.appeal_removed").count() == 2
     assert AuditEvent.objects.filter(event_type="delivery.deleted").count() == 1
+    assert AuditEvent.objects.filter(event_type="delivery.cancelled").count() == 1
 
 
 def test_an_appeal_update_is_a_reply_in_the_appeals_thread(agency: Agency, officer: Staff) -> None:
@@ -421,9 +430,130 @@ def test_an_appeal_update_is_a_reply_in_the_appeals_thread(agency: Agency, offic
     assert done.outcome == AppealFollowUp.Outcome.UPDATED
     assert done.update_delivery is not None
     assert done.update_delivery.reply_to_id == follow_up.delivery.platform_id
-    with pytest.raises(ActionError, match="red"):
-        actions.post_appeal_update(
-            actor=officer,
-            follow_up=make_follow_up(agency),
-            text="Found: call his daughter on 07700 900123.",
-        )
+    for flagged in ["Found: call his daughter on 07700 900123.", "Thanks to Sarah Jones."]:
+        with pytest.raises(ActionError, match="without review"):
+            actions.post_appeal_update(
+                actor=officer, follow_up=make_follow_up(agency), text=flagged
+            )
+    # After an update the appeal can still be taken down (by hand where need be).
+    removed = actions.remove_appeal(
+        actor=officer, follow_up=done, by_hand_reason="Deleted in the Mastodon app by PC Jones"
+    )
+    assert removed.outcome == AppealFollowUp.Outcome.REMOVED
+    assert removed.note == "Deleted in the Mastodon app by PC Jones"
+
+
+def test_only_people_responsible_for_an_appeal_can_follow_it_up(
+    agency: Agency, officer: Staff
+) -> None:
+    from .factories import make_follow_up
+
+    follow_up = make_follow_up(agency)  # its account is the first team's; author another
+    outsider = make_staff(agency, Role.INTELLIGENCE_ANALYST, "analyst-no-team")
+    outsider.teams.clear()
+    with pytest.raises(ActionError, match="cannot post from"):
+        actions.post_appeal_update(actor=outsider, follow_up=follow_up, text="Found safe.")
+    with pytest.raises(ActionError, match="cannot manage"):
+        actions.remove_appeal(actor=outsider, follow_up=follow_up)
+    with pytest.raises(ActionError, match="Only the author"):
+        actions.mark_person_found(actor=outsider, post=follow_up.post)
+    # A member of the account's team may: they post from it.
+    actions.post_appeal_update(actor=officer, follow_up=follow_up, text="Found safe, thanks.")
+
+
+def test_an_appeal_cannot_be_found_before_it_goes_out_nor_sent_after(
+    agency: Agency, officer: Staff, supervisor: Staff
+) -> None:
+    text = "MISSING: Can you help us find Ann, 81, from Sale? Call 999 quoting log 12."
+    at = timezone.now() + timedelta(hours=1)
+    post = write(officer, text, template_key="missing_person", scheduled_for=at)
+    with pytest.raises(ActionError, match="withdraw it instead"):
+        actions.mark_person_found(actor=officer, post=post)
+    actions.approve_post(actor=supervisor, post=post, seen_sha256=post.text_sha256)
+    # Found by another route between approval and its time: the send is refused.
+    Post.objects.filter(pk=post.pk).update(person_found_at=timezone.now())
+    assert actions.release_due_posts(at) == (0, 1)
+    assert _deliveries(post) == 0
+
+
+# -- Review fixes: what the reviewer of this module found ------------------------------
+
+
+def test_misuse_sends_the_authors_auto_approved_posts_back_to_review(
+    officer: Staff, supervisor: Staff
+) -> None:
+    _earn(officer, 10)
+    at = timezone.now() + timedelta(hours=3)
+    scheduled = write(officer, GREEN, scheduled_for=at)
+    assert scheduled.state == Post.State.APPROVED and scheduled.approved_by is None
+    published = write(officer, f"{GREEN} (now)")
+    actions.report_misuse(actor=supervisor, post=published, reason="Posted a scene photo.")
+    scheduled.refresh_from_db()
+    assert scheduled.state == Post.State.IN_REVIEW and not scheduled.approval_holds
+    assert actions.release_due_posts(at) == (0, 1)  # held, not sent
+    assert _deliveries(scheduled) == 0
+
+
+def test_a_broken_or_reassigned_account_holds_the_post_with_the_reason(
+    agency: Agency, officer: Staff
+) -> None:
+    _earn(officer, 10)
+    at = timezone.now() + timedelta(minutes=30)
+    account = team_account(agency)
+    post = write(officer, GREEN, accounts=[account], scheduled_for=at)
+    ConnectedAccount.objects.filter(pk=account.pk).update(status=ConnectedAccount.Status.BROKEN)
+    assert actions.release_due_posts(at) == (0, 1)
+    assert Notice.objects.filter(recipient=officer, text__contains="is broken").exists()
+    other = write(officer, f"{GREEN} 2", scheduled_for=at)
+    ConnectedAccount.objects.filter(pk=other.accounts.get().pk).update(
+        scope=ConnectedAccount.Scope.FORCE, team=None
+    )
+    assert actions.release_due_posts(at) == (0, 1)
+    assert Notice.objects.filter(recipient=officer, text__contains="may no longer post").exists()
+    assert _deliveries(post) == _deliveries(other) == 0
+
+
+def test_a_supervisors_amber_post_goes_to_another_supervisor_of_the_team(
+    agency: Agency, supervisor: Staff
+) -> None:
+    second = make_staff(agency, Role.SUPERVISOR, "sup-two")
+    post = write(supervisor, AMBER)
+    actions.approve_post(actor=second, post=post, seen_sha256=post.text_sha256)
+    post.refresh_from_db()
+    assert post.approved_by == second
+
+
+def test_a_supervisor_can_withdraw_a_post_with_a_reason(officer: Staff, supervisor: Staff) -> None:
+    _earn(officer, 10)
+    post = write(officer, GREEN, scheduled_for=timezone.now() + timedelta(hours=1))
+    with pytest.raises(ActionError, match="Say why"):
+        actions.withdraw_post(actor=supervisor, post=post)
+    actions.withdraw_post(actor=supervisor, post=post, reason="The road reopened early.")
+    post.refresh_from_db()
+    assert post.state == Post.State.WITHDRAWN
+    assert Notice.objects.filter(recipient=officer, text__contains="reopened early").exists()
+
+
+def test_a_rejected_post_must_change_and_then_goes_to_a_person(
+    officer: Staff, supervisor: Staff
+) -> None:
+    post = write(officer, AMBER)
+    actions.reject_post(actor=supervisor, post=post, reason="Ask her first.")
+    with pytest.raises(ActionError, match="Change the post"):
+        actions.edit_post(actor=officer, post=post, text=AMBER, scheduled_for=None)
+    _earn(officer, 50)  # even a now-trusted author
+    edited = actions.edit_post(actor=officer, post=post, text=GREEN, scheduled_for=None)
+    assert edited.state == Post.State.IN_REVIEW and edited.review == Post.Review.SUPERVISOR
+
+
+def test_a_repeated_compose_submission_makes_one_post(officer: Staff) -> None:
+    from beatdesk.publishing.models import Purpose
+
+    _earn(officer, 10)
+    assert officer.agency is not None
+    draft = actions.Draft(
+        text=GREEN, purpose=Purpose.OPERATIONS, accounts=[team_account(officer.agency)]
+    )
+    first = actions.submit_post(actor=officer, draft=draft, client_token="form-1")
+    again = actions.submit_post(actor=officer, draft=draft, client_token="form-1")
+    assert first.pk == again.pk and _deliveries(first) == 1

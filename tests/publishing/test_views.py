@@ -177,3 +177,27 @@ def test_a_held_post_shows_on_every_page_until_its_author_opens_it(agency: Agenc
     page = client.get(f"/publishing/p/{post.pk}/").content.decode()
     assert "Held: its time" in page
     assert 'data-testid="notice-banner"' not in client.get("/").content.decode()
+
+
+def test_the_review_list_costs_the_same_for_3_or_30_waiting_posts(agency: Agency) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    supervisor = make_staff(agency, Role.SUPERVISOR, "sup")
+    client = _client(supervisor)
+    officer = author(agency)
+    account = team_account(agency)
+    client.get("/publishing/?view=review")  # first visit creates the trust record
+    counts = []
+    for total in (3, 30):
+        while Post.objects.count() < total:
+            write(
+                officer,
+                f"Thanks to Sarah Jones for the litter pick {Post.objects.count()}.",
+                accounts=[account],
+            )
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/publishing/?view=review").content.decode()
+        assert page.count('data-testid="post-row"') == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
