@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "beatdesk.inbox",
     "beatdesk.publishing",
     "beatdesk.intelligence",
+    "beatdesk.records",
     "beatdesk.web",
 ]
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("inbox/", include("beatdesk.inbox.urls")),
     path("publishing/", include("beatdesk.publishing.urls")),
     path("intelligence/", include("beatdesk.intelligence.urls")),
+    path("records/", include("beatdesk.records.urls")),
 ]

@@ -25,6 +25,7 @@ from .conftest import force_sign_in, make_agency, make_staff
 from .inbox.factories import make_conversation
 from .intelligence.factories import make_export, make_report
 from .publishing.factories import make_follow_up, make_post
+from .records.factories import make_hold
 
 # How to find an object of a given agency for each URL keyword. A new keyword must be
 # added here, or the test fails: so must its access_* helper be written.
@@ -39,6 +40,7 @@ OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int | str]] = {
     "signed": make_signed_media,
     "post_id": lambda agency: make_post(agency).pk,
     "report_id": lambda agency: make_report(agency).pk,
+    "hold_id": lambda agency: make_hold(agency).pk,
     "export_id": lambda agency: make_export(agency).pk,
     "follow_up_id": lambda agency: make_follow_up(agency).pk,
     "staff_id": lambda agency: (

@@ -143,6 +143,9 @@ class InboundMessage(models.Model):
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     hidden_reason = models.CharField(max_length=300, blank=True)
+    # Content erased by the records disposal job (past retention); the row remains so
+    # that counts and conversations stay whole.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -77,6 +77,8 @@ class PublicContact(models.Model):
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     message_count = models.PositiveIntegerField(default=0)
+    # Details erased by the records disposal job (past retention, nothing left held).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at"]

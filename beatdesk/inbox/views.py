@@ -19,6 +19,7 @@ from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.models import Staff, Team
 from beatdesk.agencies.roles import AGENCY_ADMINS, ALL_ROLES
 from beatdesk.channels.models import InboundMessage
+from beatdesk.records.access import RECORDS_MANAGERS
 
 from . import actions
 from .access import access_contact, access_conversation
@@ -373,6 +374,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         {
             "contact": contact,
             "history": history,
+            "may_manage_records": staff_of(request).role in RECORDS_MANAGERS,
             "conversations": contact.conversations.select_related("team").order_by(
                 "-last_message_at"
             )[:100],

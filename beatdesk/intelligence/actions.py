@@ -17,6 +17,7 @@ from beatdesk.audit.models import PersonalDataCategory
 from beatdesk.audit.record import record_event
 from beatdesk.channels.models import InboundMessage
 from beatdesk.inbox.models import Conversation
+from beatdesk.records.actions import restricted_messages
 
 from .bundle import build_bundle
 from .models import (
@@ -77,6 +78,11 @@ def raise_report(
         raise ActionError("Choose at least one message the intelligence comes from.")
     if any(m.agency_id != agency.pk for m in messages):
         raise ActionError("A chosen message belongs to another agency.")
+    if restricted_messages(list(messages)):
+        raise ActionError(
+            "The author of a chosen message has asked for processing of their data to be "
+            "restricted: it cannot be cited in a report. Ask standards."
+        )
     with transaction.atomic():
         report = IntelligenceReport.objects.create(
             agency=agency,
@@ -166,6 +172,13 @@ def export_evidence(*, actor: Staff, report: IntelligenceReport) -> tuple[Eviden
     event that created it; the bundle's own hash is then recorded in a second event.
     """
     message_ids = sorted(report.messages.values_list("pk", flat=True))
+    if restricted_messages(list(report.messages.all())):
+        raise ActionError(
+            "The author of a cited message has asked for processing of their data to be "
+            "restricted: no evidence bundle can be made. Ask standards."
+        )
+    if report.erased_at is not None:
+        raise ActionError("This report was erased under the retention rules.")
     with transaction.atomic():
         now = timezone.now()
         export = EvidenceExport.objects.create(

@@ -73,6 +73,8 @@ class IntelligenceReport(models.Model):
     )
     created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Content erased by the records disposal job (past retention, not retained or held).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -131,7 +131,11 @@ def report_file(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_export(request: HttpRequest, report_id: int) -> HttpResponse:
     staff = staff_of(request)
     report = access_report(staff, report_id)
-    export, _ = actions.export_evidence(actor=staff, report=report)
+    try:
+        export, _ = actions.export_evidence(actor=staff, report=report)
+    except ActionError as error:
+        messages.error(request, str(error))
+        return redirect("intelligence:report", report_id=report.pk)
     messages.success(
         request,
         f"Evidence bundle {export.pk} sealed: SHA-256 {export.bundle_sha256}. "

@@ -20,6 +20,7 @@ NAV = [
     ("Inbox", "inbox:queue"),
     ("Posts", "publishing:posts"),
     ("Intelligence", "intelligence:queue"),
+    ("Records", "records:overview"),
     ("Areas", "agencies:areas"),
     ("Teams", "agencies:teams"),
     ("Staff", "agencies:staff"),
