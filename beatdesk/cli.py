@@ -9,6 +9,7 @@ beatdesk audit verify|head              check the audit hash chain
 beatdesk demo-code USERNAME             current authenticator code of a demo account
 beatdesk triage|screen|locate [--in F]  language tools over JSON Lines (no database)
 beatdesk evidence verify BUNDLE.zip     check an evidence bundle's hashes (no database)
+beatdesk records dispose [--dry-run]    erase what is past its retention (also runs daily)
 beatdesk <django command> ...           any Django management command (migrate, ...)
 """
 
