@@ -4,8 +4,11 @@ audit event. Reading a report is itself recorded (a consultation of personal dat
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Sequence
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -20,6 +23,7 @@ from beatdesk.inbox.models import Conversation
 from beatdesk.records.actions import restricted_messages
 
 from .bundle import build_bundle
+from .capture import capture_media
 from .models import (
     Assessment,
     EvidenceExport,
@@ -33,8 +37,8 @@ __all__ = [
     "export_evidence",
     "file_report",
     "raise_report",
-    "rebuild_bundle",
     "record_consultation",
+    "sealed_bundle",
     "take_report",
 ]
 
@@ -78,11 +82,14 @@ def raise_report(
         raise ActionError("Choose at least one message the intelligence comes from.")
     if any(m.agency_id != agency.pk for m in messages):
         raise ActionError("A chosen message belongs to another agency.")
+    if any(m.erased_at is not None for m in messages):
+        raise ActionError("A chosen message was erased under the retention rules.")
     if restricted_messages(list(messages)):
         raise ActionError(
             "The author of a chosen message has asked for processing of their data to be "
             "restricted: it cannot be cited in a report. Ask standards."
         )
+    captured = capture_media(list(messages))  # network: outside the transaction
     with transaction.atomic():
         report = IntelligenceReport.objects.create(
             agency=agency,
@@ -109,6 +116,8 @@ def raise_report(
                 "conversation": conversation.pk,
                 "messages": sorted(m.pk for m in messages),
                 "team": report.team_id,
+                "media_captured": [c.sha256 for c in captured if c.sha256],
+                "media_failed": [c.error for c in captured if c.error],
             },
             personal_data=PersonalDataCategory.COLLECTION,
         )
@@ -165,22 +174,27 @@ def file_report(*, actor: Staff, report: IntelligenceReport) -> IntelligenceRepo
     return locked
 
 
-def export_evidence(*, actor: Staff, report: IntelligenceReport) -> tuple[EvidenceExport, bytes]:
-    """Fix what the bundle holds, build it, and record its SHA-256 in the audit trail.
+def export_evidence(
+    *, actor: Staff, report: IntelligenceReport, recipient: str = ""
+) -> tuple[EvidenceExport, bytes]:
+    """Fix what the bundle holds, build it, store it and seal its SHA-256 in the audit
+    trail.
 
-    The export row is created first so the bundle's custody excerpt can end with the
-    event that created it; the bundle's own hash is then recorded in a second event.
+    Three steps, so the PDF is never rendered while the audit chain is locked: the
+    export row and its event (whose seq bounds the custody excerpt) are committed
+    first; the bundle is built outside any transaction; then it is stored and sealed.
     """
-    message_ids = sorted(report.messages.values_list("pk", flat=True))
-    if restricted_messages(list(report.messages.all())):
+    recipient = " ".join(recipient.split())[:200]
+    messages = list(report.messages.all())
+    if report.erased_at is not None:
+        raise ActionError("This report was erased under the retention rules.")
+    if restricted_messages(messages):
         raise ActionError(
             "The author of a cited message has asked for processing of their data to be "
             "restricted: no evidence bundle can be made. Ask standards."
         )
-    if report.erased_at is not None:
-        raise ActionError("This report was erased under the retention rules.")
+    message_ids = sorted(m.pk for m in messages)
     with transaction.atomic():
-        now = timezone.now()
         export = EvidenceExport.objects.create(
             agency=report.agency,
             report=report,
@@ -188,7 +202,8 @@ def export_evidence(*, actor: Staff, report: IntelligenceReport) -> tuple[Eviden
             message_ids=message_ids,
             audit_seq=0,
             created_by=actor,
-            created_at=now,
+            created_at=timezone.now(),
+            recipient=recipient,
         )
         created = record_event(
             event_type="evidence.exported",
@@ -197,39 +212,71 @@ def export_evidence(*, actor: Staff, report: IntelligenceReport) -> tuple[Eviden
             summary=f"Evidence bundle of {report.reference}: {len(message_ids)} message(s)",
             data={"report": report.pk, "messages": message_ids},
             personal_data=PersonalDataCategory.DISCLOSURE,
+            recipient=recipient,
         )
         export.audit_seq = created.seq
-        bundle = build_bundle(export)
-        export.bundle_sha256 = hashlib.sha256(bundle).hexdigest()
+        export.save(update_fields=["audit_seq"])
+    bundle = build_bundle(export)
+    digest = hashlib.sha256(bundle).hexdigest()
+    stored = default_storage.save(
+        f"evidence/bundles/{export.agency_id}/{uuid.uuid4()}.zip", ContentFile(bundle)
+    )
+    with transaction.atomic():
+        export.file.name = stored
+        export.bundle_sha256 = digest
         export.size = len(bundle)
-        export.save(update_fields=["audit_seq", "bundle_sha256", "size"])
+        export.save(update_fields=["file", "bundle_sha256", "size"])
         record_event(
             event_type="evidence.sealed",
             actor=actor,
             target=export,
             summary=f"Evidence bundle {export.pk} sealed ({len(bundle)} bytes)",
-            data={"sha256": export.bundle_sha256, "size": len(bundle)},
+            data={"sha256": digest, "size": len(bundle)},
         )
     return export, bundle
 
 
-def rebuild_bundle(*, actor: Staff, export: EvidenceExport) -> bytes:
-    """The export's bundle again, byte for byte, or an error if anything it holds has
-    changed since (the recorded SHA-256 no longer matches). Each download is logged."""
-    bundle = build_bundle(export)
-    digest = hashlib.sha256(bundle).hexdigest()
+def sealed_bundle(*, actor: Staff, export: EvidenceExport) -> bytes:
+    """The export's sealed bytes for download, or an error saying why not: never built,
+    erased under retention, changed in storage, or its people's processing restricted.
+    A download is logged as a disclosure; a refusal is logged as such."""
+    export = EvidenceExport.objects.select_related("report", "agency").get(pk=export.pk)
+    problem = ""
+    bundle = b""
+    if export.report is not None and export.report.erased_at is not None:
+        problem = "This bundle's report was erased under the retention rules."
+    elif not export.file or not export.bundle_sha256:
+        problem = "This bundle was never sealed (its export did not finish): export again."
+    elif restricted_messages(
+        list(InboundMessage.objects.filter(pk__in=export.message_ids, agency=export.agency))
+    ):
+        problem = "A person in this bundle has asked for processing to be restricted."
+    else:
+        try:
+            with export.file.open("rb") as handle:
+                bundle = handle.read()
+        except (OSError, ValueError):
+            problem = "The stored bundle is missing: export it again."
+        if not problem and hashlib.sha256(bundle).hexdigest() != export.bundle_sha256:
+            problem = "The stored bundle no longer matches its seal: it has been altered."
     with transaction.atomic():
-        record_event(
-            event_type="evidence.downloaded",
-            actor=actor,
-            target=export,
-            summary=f"Evidence bundle {export.pk} downloaded",
-            data={"sha256": digest, "matches_seal": digest == export.bundle_sha256},
-            personal_data=PersonalDataCategory.DISCLOSURE,
-        )
-    if digest != export.bundle_sha256:
-        raise ActionError(
-            "This bundle no longer rebuilds to the bytes sealed at export: the material "
-            "changed since. Export it again, and keep the sealed copy's record."
-        )
+        if problem:
+            record_event(
+                event_type="evidence.download_refused",
+                actor=actor,
+                target=export,
+                summary=f"Evidence bundle {export.pk} refused: {problem}",
+            )
+        else:
+            record_event(
+                event_type="evidence.downloaded",
+                actor=actor,
+                target=export,
+                summary=f"Evidence bundle {export.pk} downloaded",
+                data={"sha256": export.bundle_sha256},
+                personal_data=PersonalDataCategory.DISCLOSURE,
+                recipient=export.recipient,
+            )
+    if problem:
+        raise ActionError(problem)
     return bundle

@@ -2,6 +2,9 @@
 
 What goes in (every file listed with its SHA-256 in ``manifest.sha256``):
 
+- ``media/NN-K.<ext>``: media attached to message NN, as fetched from the platform
+  when the message was first cited in a report (``capture``); what could not be
+  fetched is listed with the reason in ``capture.json``;
 - ``payloads/NN-<platform>.json``: each message's platform payload exactly as received
   (the original, from its first revision when it was later edited), byte for byte;
   ``payloads/NN-<platform>-rK-<edit|delete>.json`` for each edit or deletion seen on
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -35,7 +39,7 @@ from beatdesk.audit.models import AuditEvent
 from beatdesk.channels.models import InboundMessage, InboundRevision
 from beatdesk.inbox.models import Reply
 
-from .models import EvidenceExport
+from .models import CapturedMedia, EvidenceExport
 from .seal import pack
 
 TOOL = "Beatdesk"
@@ -91,13 +95,47 @@ def _payloads(
     return files, held
 
 
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+}
+
+
+def _media(
+    messages: list[InboundMessage], until: datetime
+) -> tuple[dict[str, bytes], dict[int, list[dict[str, Any]]]]:
+    """Captured media files, and per message what was captured (or why not)."""
+    files: dict[str, bytes] = {}
+    listed: dict[int, list[dict[str, Any]]] = {m.pk: [] for m in messages}
+    numbers = {m.pk: n for n, m in enumerate(messages, start=1)}
+    for item in CapturedMedia.objects.filter(message__in=messages, captured_at__lte=until):
+        entry: dict[str, Any] = {
+            "url": item.url,
+            "captured_at": _utc(item.captured_at),
+            "sha256": item.sha256,
+            "error": item.error,
+            "file": None,
+        }
+        if item.file:
+            extension = EXTENSIONS.get(item.content_type.split(";")[0].strip(), ".bin")
+            name = f"media/{numbers[item.message_id]:02d}-{item.position + 1}{extension}"
+            with item.file.open("rb") as handle:
+                files[name] = handle.read()
+            entry["file"] = name
+        listed[item.message_id].append(entry)
+    return files, listed
+
+
 def _replies(export: EvidenceExport, messages: list[InboundMessage]) -> list[Reply]:
     scope = Q(in_reply_to__in=messages)
     if export.conversation_id is not None:
         scope |= Q(conversation_id=export.conversation_id)
     return list(
         Reply.objects.filter(scope, created_at__lte=export.created_at)
-        .select_related("delivery", "created_by", "conversation__account")
+        .select_related("delivery__account", "created_by", "conversation__account")
         .order_by("created_at", "id")
     )
 
@@ -110,10 +148,20 @@ def _custody(export: EvidenceExport, messages: list[InboundMessage]) -> list[dic
         about |= Q(object_type="intelligence.intelligencereport", object_id=str(export.report_id))
     about |= Q(object_type="intelligence.evidenceexport", object_id=str(export.pk))
     events = AuditEvent.objects.filter(about, agency_id=export.agency_id, seq__lte=export.audit_seq)
-    return [
-        {**event.canonical_content(), "prev_hash": event.prev_hash, "row_hash": event.row_hash}
-        for event in events.order_by("seq")
-    ]
+    # Staff IP addresses are not for third parties: redacted here, so such a row is
+    # checked against the live trail by its row_hash instead of recomputed.
+    rows = []
+    for event in events.order_by("seq"):
+        row = {
+            **event.canonical_content(),
+            "prev_hash": event.prev_hash,
+            "row_hash": event.row_hash,
+        }
+        if row["ip_address"]:
+            row["ip_address"] = "(redacted)"
+            row["ip_redacted"] = True
+        rows.append(row)
+    return rows
 
 
 def _transcript_rows(
@@ -199,6 +247,11 @@ as received and take precedence over this transcript.</p>
 def _pdf(page: str) -> bytes:
     from weasyprint import HTML  # type: ignore[import-untyped]  # heavy: only when building
 
+    # WeasyPrint logs each character its fonts lack, which would put message text in
+    # the logs; the PDF shows a box for it and the HTML and payloads hold the text.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
     pdf: bytes = HTML(string=page).write_pdf()
     return pdf
 
@@ -211,6 +264,8 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
         .order_by("created_at", "id")
     )
     files, held = _payloads(messages, export.created_at)
+    media_files, media = _media(messages, export.created_at)
+    files.update(media_files)
     replies = _replies(export, messages)
     rows = _transcript_rows(messages, replies, export.created_at)
     page = _transcript_html(export, rows)
@@ -235,9 +290,7 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
                     "author_handle": m.author_handle,
                     "posted_at": _utc(m.created_at),
                     "received_at": _utc(m.received_at),
-                    "media_urls": [
-                        item.get("url", "") for item in m.media if isinstance(item, dict)
-                    ],
+                    "media": media[m.pk],
                     "payloads": held[m.pk],
                 }
                 for m in messages
@@ -258,7 +311,8 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
         {
             "about": "Audit trail events about this material, up to the export, with the "
             "chain hashes of the live trail (row_hash = SHA-256 of prev_hash, a newline "
-            "and the canonical JSON of the other fields).",
+            "and the canonical JSON of the other fields). Staff IP addresses are redacted; "
+            "such rows are checked by their row_hash against the live trail.",
             "up_to_seq": export.audit_seq,
             "events": _custody(export, messages),
         }

@@ -93,10 +93,36 @@ class IntelligenceReport(models.Model):
         return f"{self.source_evaluation} {self.assessment} {self.handling_code}"
 
 
+class CapturedMedia(models.Model):
+    """An image or video attached to a public message, fetched from the platform when
+    the message was first cited in a report (platforms expire and delete media), kept
+    with its SHA-256; or why it could not be fetched."""
+
+    message = models.ForeignKey(InboundMessage, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    url = models.CharField(max_length=1000)
+    file = models.FileField(upload_to="evidence/media/", max_length=300, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    captured_at = models.DateTimeField()
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["message_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "position"], name="intel_media_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Media {self.position} of message {self.message_id}"
+
+
 class EvidenceExport(models.Model):
-    """One evidence bundle: which messages, by whom, when, and the audit trail up to
-    ``audit_seq``. The bundle is rebuilt from this row on every download and checked
-    against ``bundle_sha256`` (fixed at the first build)."""
+    """One evidence bundle: which messages, by whom, for whom, when, and the audit trail
+    up to ``audit_seq``. Built once (``bundle.build_bundle``, deterministic for the same
+    inputs), sealed with its SHA-256 in the audit trail, and stored; downloads serve the
+    stored bytes only while they still match the seal."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     report = models.ForeignKey(
@@ -111,6 +137,11 @@ class EvidenceExport(models.Model):
     created_at = models.DateTimeField()
     bundle_sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(default=0)
+    # The sealed bytes, served on every download after checking them against the seal
+    # (later edits, renames and upgrades must not change what was exported).
+    file = models.FileField(upload_to="evidence/bundles/", max_length=300, blank=True)
+    # Who it is for (the CPS, a court, a partner agency): the disclosure's recipient.
+    recipient = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 MANIFEST = "manifest.sha256"
@@ -56,14 +56,7 @@ def pack(files: Mapping[str, bytes], stamp: datetime) -> bytes:
     name. Deterministic: the same files and stamp give the same bytes.
     """
     for name in files:
-        if (
-            not name
-            or name.startswith("/")
-            or ".." in name.split("/")
-            or "\n" in name
-            or name != name.strip()
-            or name == MANIFEST
-        ):
+        if not _safe_path(name) or "\n" in name or name != name.strip() or name == MANIFEST:
             raise ValueError(f"not a bundle path: {name!r}")
     everything = {**files, MANIFEST: manifest_for(files)}
     date_time = (
@@ -134,7 +127,10 @@ def verify_bytes(bundle: bytes) -> Verdict:
         return Verdict(False, 0, MANIFEST, f"unreadable: {error}")
     if manifest is None:
         return Verdict(False, 0, MANIFEST, "damaged: its own SHA-256 does not match")
+    if not manifest:
+        return Verdict(False, 0, MANIFEST, "lists no files")
     checked = 0
+    contents: dict[str, bytes] = {}
     for name in sorted(set(names) | set(manifest)):
         if name == MANIFEST:
             continue
@@ -142,14 +138,33 @@ def verify_bytes(bundle: bytes) -> Verdict:
             return Verdict(False, checked, name, "not listed in the manifest")
         if name not in names:
             return Verdict(False, checked, name, "listed in the manifest but missing")
+        if not _safe_path(name):
+            return Verdict(False, checked, name, "not a bundle path (absolute or '..')")
         try:
             data = archive.read(name)
         except UNREADABLE as error:
             return Verdict(False, checked, name, f"unreadable: {error}")
         if hashlib.sha256(data).hexdigest() != manifest[name]:
             return Verdict(False, checked, name, "SHA-256 does not match the manifest")
+        contents[name] = data
         checked += 1
+    # Every file holds; now the container itself: a bundle is exactly what ``pack``
+    # makes of its files, so extra bytes before or after, a comment, other dates,
+    # permissions or order all show here.
+    first = archive.infolist()[0].date_time
+    if pack(contents, datetime(*first, tzinfo=UTC)) != bundle:
+        return Verdict(
+            False,
+            checked,
+            "(archive)",
+            "every file matches, but the archive around them was changed (extra bytes, "
+            "a comment, dates, permissions or order)",
+        )
     return Verdict(True, checked)
+
+
+def _safe_path(name: str) -> bool:
+    return bool(name) and not name.startswith("/") and ".." not in name.split("/")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

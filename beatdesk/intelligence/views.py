@@ -132,7 +132,9 @@ def report_export(request: HttpRequest, report_id: int) -> HttpResponse:
     staff = staff_of(request)
     report = access_report(staff, report_id)
     try:
-        export, _ = actions.export_evidence(actor=staff, report=report)
+        export, _ = actions.export_evidence(
+            actor=staff, report=report, recipient=request.POST.get("recipient", "")
+        )
     except ActionError as error:
         messages.error(request, str(error))
         return redirect("intelligence:report", report_id=report.pk)
@@ -150,7 +152,7 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
     staff = staff_of(request)
     export = access_export(staff, export_id)
     try:
-        bundle = actions.rebuild_bundle(actor=staff, export=export)
+        bundle = actions.sealed_bundle(actor=staff, export=export)
     except ActionError as error:
         messages.error(request, str(error))
         if export.report_id is not None:

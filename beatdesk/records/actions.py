@@ -6,12 +6,14 @@ content."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from beatdesk.agencies.access import agency_of
@@ -20,8 +22,8 @@ from beatdesk.agencies.models import Agency, Staff
 from beatdesk.audit.models import AuditEvent, PersonalDataCategory
 from beatdesk.audit.record import record_event
 from beatdesk.channels.models import InboundMessage, InboundRevision
-from beatdesk.inbox.models import ContactNote, MessageTriage, PublicContact
-from beatdesk.intelligence.models import EvidenceExport, IntelligenceReport
+from beatdesk.inbox.models import ContactNote, Conversation, MessageTriage, PublicContact, Reply
+from beatdesk.intelligence.models import CapturedMedia, EvidenceExport, IntelligenceReport
 from beatdesk.intelligence.seal import pack
 
 from .models import (
@@ -45,11 +47,19 @@ def retention_days(agency: Agency) -> dict[str, int]:
 
 
 def messages_of(contact: PublicContact) -> Q:
-    """The messages a public account sent (as the inbox matches them to the contact)."""
-    return Q(
-        agency_id=contact.agency_id,
-        platform=contact.platform,
-    ) & (Q(author_id=contact.author_id) | Q(author_id="", author_handle=contact.author_id))
+    """The messages a public account sent: those the inbox filed under the contact,
+    and (for any not triaged yet) those with its author id."""
+    return Q(agency_id=contact.agency_id) & (
+        Q(triage__conversation__contact=contact)
+        | Q(platform=contact.platform, author_id=contact.author_id)
+        | Q(platform=contact.platform, author_id="", author_handle=contact.author_id)
+    )
+
+
+def _same_agency(actor: Staff, *objects: Any) -> None:
+    agency = agency_of(actor)
+    if any(obj is not None and obj.agency_id != agency.pk for obj in objects):
+        raise ActionError("That record belongs to another agency.")
 
 
 # -- Retention rules, holds, retain decisions -----------------------------------------
@@ -116,7 +126,7 @@ def place_hold(
             event_type="records.hold_placed",
             actor=actor,
             target=hold,
-            summary=f"Legal hold on {contact or report}",
+            summary=f"Legal hold on {'contact ' + str(contact.pk) if contact else report}",
             data={
                 "contact": contact.pk if contact else None,
                 "report": report.pk if report else None,
@@ -127,6 +137,7 @@ def place_hold(
 
 
 def release_hold(*, actor: Staff, hold: LegalHold, reason: str) -> LegalHold:
+    _same_agency(actor, hold)
     reason = reason.strip()
     if not reason:
         raise ActionError("Say why the hold can end.")
@@ -152,6 +163,7 @@ def retain_report(
     *, actor: Staff, report: IntelligenceReport, reason: str, review_on: date
 ) -> RetainDecision:
     """Keep a report past its retention until ``review_on``, with the reason."""
+    _same_agency(actor, report)
     reason = reason.strip()
     if len(reason) < 20:
         raise ActionError("Say why it is still needed (the MoPI review reason).")
@@ -177,12 +189,56 @@ def retain_report(
     return decision
 
 
+def let_report_go(*, actor: Staff, report: IntelligenceReport, reason: str) -> RetainDecision:
+    """The review found the report no longer needed: the disposal job may erase it."""
+    _same_agency(actor, report)
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ActionError("Say why it is no longer needed.")
+    with transaction.atomic():
+        decision = RetainDecision.objects.create(
+            agency=report.agency,
+            record_type=RecordType.INTELLIGENCE_REPORT,
+            object_id=report.pk,
+            outcome=RetainDecision.Outcome.DISPOSE,
+            reason=reason,
+            decided_by=actor,
+        )
+        record_event(
+            event_type="records.let_go",
+            actor=actor,
+            target=report,
+            summary=f"{report.reference} reviewed: no longer needed",
+            data={"reason": reason[:1000]},
+        )
+    return decision
+
+
+def reports_due_for_review(agency: Agency, now: datetime | None = None) -> list[IntelligenceReport]:
+    """Reports past their period with no decision in force (none yet, or a retain
+    decision that has reached its review date), and not yet erased."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=retention_days(agency)[RecordType.INTELLIGENCE_REPORT])
+    today = timezone.localdate(now)
+    decided = RetainDecision.objects.filter(
+        agency=agency, record_type=RecordType.INTELLIGENCE_REPORT
+    ).filter(Q(outcome=RetainDecision.Outcome.DISPOSE) | Q(review_on__gt=today))
+    return list(
+        IntelligenceReport.objects.filter(
+            agency=agency, erased_at__isnull=True, created_at__lt=cutoff
+        )
+        .exclude(pk__in=decided.values("object_id"))
+        .order_by("created_at")[:200]
+    )
+
+
 # -- Restriction and subject access ----------------------------------------------------
 
 
 def restrict_processing(
     *, actor: Staff, contact: PublicContact, reason: str
 ) -> ProcessingRestriction:
+    _same_agency(actor, contact)
     reason = reason.strip()
     if not reason:
         raise ActionError("Record the request (who asked, when, on what ground).")
@@ -195,7 +251,7 @@ def restrict_processing(
                 event_type="records.processing_restricted",
                 actor=actor,
                 target=contact,
-                summary=f"Processing of {contact}'s data restricted",
+                summary=f"Processing of contact {contact.pk}'s data restricted",
                 data={"reason": reason[:1000]},
                 personal_data=PersonalDataCategory.ALTERATION,
             )
@@ -203,6 +259,7 @@ def restrict_processing(
 
 
 def lift_restriction(*, actor: Staff, contact: PublicContact, reason: str) -> None:
+    _same_agency(actor, contact)
     reason = reason.strip()
     if not reason:
         raise ActionError("Say why the restriction ends.")
@@ -213,13 +270,15 @@ def lift_restriction(*, actor: Staff, contact: PublicContact, reason: str) -> No
                 event_type="records.restriction_lifted",
                 actor=actor,
                 target=contact,
-                summary=f"Restriction on {contact}'s data lifted",
+                summary=f"Restriction on contact {contact.pk}'s data lifted",
                 data={"reason": reason[:1000]},
             )
 
 
 def restricted_messages(messages: list[InboundMessage]) -> list[InboundMessage]:
     """Those of ``messages`` whose author asked for processing to be restricted."""
+    if not messages:
+        return []
     restricted = list(
         ProcessingRestriction.objects.filter(
             contact__agency_id__in={m.agency_id for m in messages}
@@ -227,10 +286,15 @@ def restricted_messages(messages: list[InboundMessage]) -> list[InboundMessage]:
     )
     if not restricted:
         return []
-    keys = {(r.contact.agency_id, r.contact.platform, r.contact.author_id) for r in restricted}
-    return [
-        m for m in messages if (m.agency_id, m.platform, m.author_id or m.author_handle) in keys
-    ]
+    scope = Q(pk__in=[])
+    for restriction in restricted:
+        scope |= messages_of(restriction.contact)
+    hit = set(
+        InboundMessage.objects.filter(scope, pk__in=[m.pk for m in messages]).values_list(
+            "pk", flat=True
+        )
+    )
+    return [m for m in messages if m.pk in hit]
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -244,7 +308,8 @@ def _json(value: Any) -> bytes:
 def subject_access_export(*, actor: Staff, contact: PublicContact) -> bytes:
     """Everything held about one public account, as a verifiable bundle: their messages
     (with the platforms' payloads), notes about them, conversations, reports citing them
-    (graded, source details withheld), and disclosures made and to whom."""
+    (graded, source details withheld), our replies to them, and disclosures made and to
+    whom (evidence exports that included their messages)."""
     now = timezone.now()
     messages = list(
         InboundMessage.objects.filter(messages_of(contact)).order_by("created_at", "id")
@@ -256,10 +321,19 @@ def subject_access_export(*, actor: Staff, contact: PublicContact) -> bytes:
     reports = list(
         IntelligenceReport.objects.filter(messages__in=message_ids).distinct().order_by("pk")
     )
+    theirs = set(message_ids)
     exports_of = [
-        str(pk)
-        for pk in EvidenceExport.objects.filter(report__in=reports).values_list("pk", flat=True)
+        str(export.pk)
+        for export in EvidenceExport.objects.filter(agency_id=contact.agency_id).only(
+            "pk", "message_ids"
+        )
+        if theirs.intersection(export.message_ids)
     ]
+    replies = list(
+        Reply.objects.filter(conversation__contact=contact)
+        .select_related("delivery")
+        .order_by("created_at", "id")
+    )
     disclosures = AuditEvent.objects.filter(
         agency_id=contact.agency_id, personal_data=PersonalDataCategory.DISCLOSURE
     ).filter(
@@ -293,6 +367,15 @@ def subject_access_export(*, actor: Staff, contact: PublicContact) -> bytes:
                     "erased": m.erased_at is not None,
                 }
                 for n, m in enumerate(messages, start=1)
+            ],
+            "our_replies": [
+                {
+                    "text": r.text,
+                    "written_at": _utc(r.created_at),
+                    "published": bool(r.delivery and r.delivery.state == "published"),
+                    "url": r.delivery.url if r.delivery else "",
+                }
+                for r in replies
             ],
             "notes": [
                 {"text": n.text, "written_at": _utc(n.created_at)}
@@ -352,38 +435,47 @@ class DisposalReport:
     def count(self, record_type: str) -> int:
         return len(self.erased.get(record_type, []))
 
+    def add(self, record_type: str, ids: list[int]) -> None:
+        self.erased.setdefault(record_type, []).extend(ids)
 
-def _held(agency: Agency) -> tuple[set[int], set[int], set[int]]:
-    """(contact ids, report ids, message ids) within an active legal hold."""
-    holds = list(
-        LegalHold.objects.filter(agency=agency, released_at__isnull=True).select_related("contact")
+
+def _kept_contacts(agency: Agency) -> set[int]:
+    """Contacts under an active hold or a restriction of processing: nothing of theirs
+    is erased (a restriction is a request to keep, not to lose, the data)."""
+    held = LegalHold.objects.filter(
+        agency=agency, released_at__isnull=True, contact__isnull=False
+    ).values_list("contact_id", flat=True)
+    restricted = ProcessingRestriction.objects.filter(contact__agency=agency).values_list(
+        "contact_id", flat=True
     )
-    contacts = {h.contact_id for h in holds if h.contact_id}
-    reports = {h.report_id for h in holds if h.report_id}
-    contact_q = Q(pk__in=[])
-    for hold in holds:
-        if hold.contact is not None:
-            contact_q |= messages_of(hold.contact)
-    messages = set(InboundMessage.objects.filter(contact_q).values_list("pk", flat=True))
+    return set(held) | set(restricted)
+
+
+def _kept(agency: Agency) -> tuple[set[int], set[int], set[int]]:
+    """(contact ids, report ids, message ids) that must not be erased: within an active
+    legal hold, or of a restricted contact, and the reports citing such messages."""
+    contacts = _kept_contacts(agency)
+    reports = set(
+        LegalHold.objects.filter(
+            agency=agency, released_at__isnull=True, report__isnull=False
+        ).values_list("report_id", flat=True)
+    )
+    scope = Q(pk__in=[])
+    for contact in PublicContact.objects.filter(pk__in=contacts):
+        scope |= messages_of(contact)
+    messages = set(InboundMessage.objects.filter(scope).values_list("pk", flat=True))
+    through = IntelligenceReport.messages.through.objects
     messages |= set(
-        IntelligenceReport.messages.through.objects.filter(
-            intelligencereport_id__in=reports
-        ).values_list("inboundmessage_id", flat=True)
+        through.filter(intelligencereport_id__in=reports).values_list(
+            "inboundmessage_id", flat=True
+        )
     )
     reports |= set(
-        IntelligenceReport.messages.through.objects.filter(
-            inboundmessage_id__in=messages
-        ).values_list("intelligencereport_id", flat=True)
+        through.filter(inboundmessage_id__in=messages).values_list(
+            "intelligencereport_id", flat=True
+        )
     )
     return contacts, reports, messages
-
-
-def _retained(agency: Agency, record_type: str, today: date) -> set[int]:
-    return set(
-        RetainDecision.objects.filter(
-            agency=agency, record_type=record_type, review_on__gt=today
-        ).values_list("object_id", flat=True)
-    )
 
 
 def _log(agency: Agency, record_type: str, ids: list[int], days: int, now: datetime) -> None:
@@ -398,136 +490,212 @@ def _log(agency: Agency, record_type: str, ids: list[int], days: int, now: datet
     )
 
 
-def run_disposal(*, now: datetime | None = None, dry_run: bool = False) -> DisposalReport:
-    """Erase what is past retention and neither held nor retained, agency by agency.
+def _claim(queryset: Any, dry_run: bool) -> list[int]:
+    """Up to BATCH ids, locked so that two runs never erase (and log) the same rows."""
+    if dry_run:
+        return list(queryset.order_by("pk").values_list("pk", flat=True)[:BATCH])
+    return list(
+        queryset.order_by("pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:BATCH]
+    )
 
-    Reports first (their messages then follow the messages' own period), then
-    messages, notes, and contacts with nothing left. Each record type is one
-    transaction with one audit event; at most ``BATCH`` records of a type per run.
+
+def _erase_reports(
+    agency: Agency, now: datetime, days: int, kept: set[int], dry_run: bool
+) -> list[int]:
+    cutoff = now - timedelta(days=days)
+    let_go = RetainDecision.objects.filter(
+        agency=agency,
+        record_type=RecordType.INTELLIGENCE_REPORT,
+        outcome=RetainDecision.Outcome.DISPOSE,
+    ).values("object_id")
+    candidates = IntelligenceReport.objects.filter(
+        agency=agency, erased_at__isnull=True, created_at__lt=cutoff, pk__in=let_go
+    ).exclude(pk__in=kept)
+    with transaction.atomic():
+        ids = _claim(candidates, dry_run)
+        if ids and not dry_run:
+            IntelligenceReport.objects.filter(pk__in=ids).update(
+                intelligence_text="",
+                source_details="",
+                handling_conditions="",
+                crime_reference="",
+                erased_at=now,
+            )
+            for export in EvidenceExport.objects.filter(report_id__in=ids).exclude(file=""):
+                export.file.delete(save=False)
+                EvidenceExport.objects.filter(pk=export.pk).update(file="")
+            _log(agency, RecordType.INTELLIGENCE_REPORT, ids, days, now)
+    return ids
+
+
+def _erase_messages(
+    agency: Agency,
+    now: datetime,
+    days: int,
+    kept: set[int],
+    going_reports: list[int],
+    dry_run: bool,
+) -> list[int]:
+    cutoff = now - timedelta(days=days)
+    cited = IntelligenceReport.messages.through.objects.filter(
+        intelligencereport__erased_at__isnull=True
+    ).exclude(intelligencereport_id__in=going_reports if dry_run else [])
+    retained = RetainDecision.objects.filter(
+        agency=agency, record_type=RecordType.MESSAGE, review_on__gt=now.date()
+    ).values("object_id")
+    candidates = (
+        InboundMessage.objects.filter(agency=agency, erased_at__isnull=True, received_at__lt=cutoff)
+        .exclude(pk__in=kept)
+        .exclude(pk__in=cited.values("inboundmessage_id"))
+        .exclude(pk__in=retained)
+    )
+    with transaction.atomic():
+        ids = _claim(candidates, dry_run)
+        if ids and not dry_run:
+            InboundMessage.objects.filter(pk__in=ids).update(
+                text="",
+                raw_payload=b"",
+                url="",
+                author_id="",
+                author_handle="",
+                author_display_name="",
+                author_location="",
+                media=[],
+                geo_lat=None,
+                geo_lon=None,
+                hidden_reason="",
+                erased_at=now,
+            )
+            InboundRevision.objects.filter(message_id__in=ids).delete()
+            for captured in CapturedMedia.objects.filter(message_id__in=ids):
+                if captured.file:
+                    captured.file.delete(save=False)
+                captured.delete()
+            MessageTriage.objects.filter(message_id__in=ids).update(place="", signals=[])
+            _log(agency, RecordType.MESSAGE, ids, days, now)
+    return ids
+
+
+def _erase_notes(
+    agency: Agency, now: datetime, days: int, kept: set[int], dry_run: bool
+) -> list[int]:
+    cutoff = now - timedelta(days=days)
+    candidates = ContactNote.objects.filter(contact__agency=agency, created_at__lt=cutoff).exclude(
+        contact_id__in=kept
+    )
+    with transaction.atomic():
+        ids = _claim(candidates, dry_run)
+        if ids and not dry_run:
+            ContactNote.objects.filter(pk__in=ids).delete()
+            _log(agency, RecordType.CONTACT_NOTE, ids, days, now)
+    return ids
+
+
+def _erase_contacts(
+    agency: Agency,
+    now: datetime,
+    days: int,
+    kept: set[int],
+    going: DisposalReport,
+    dry_run: bool,
+) -> list[int]:
+    """Contacts with nothing left: every message erased, no notes (in a dry run, those
+    this run would erase count as gone)."""
+    cutoff = now - timedelta(days=days)
+    live_messages = InboundMessage.objects.filter(
+        triage__conversation__contact=OuterRef("pk"), erased_at__isnull=True
+    ).exclude(pk__in=going.erased.get(RecordType.MESSAGE, []) if dry_run else [])
+    notes = ContactNote.objects.filter(contact=OuterRef("pk")).exclude(
+        pk__in=going.erased.get(RecordType.CONTACT_NOTE, []) if dry_run else []
+    )
+    candidates = (
+        PublicContact.objects.filter(agency=agency, erased_at__isnull=True, last_seen_at__lt=cutoff)
+        .exclude(pk__in=kept)
+        .exclude(Exists(live_messages))
+        .exclude(Exists(notes))
+    )
+    with transaction.atomic():
+        ids = _claim(candidates, dry_run)
+        if ids and not dry_run:
+            for pk in ids:
+                PublicContact.objects.filter(pk=pk).update(
+                    handle="", display_name="", location="", author_id=f"erased-{pk}", erased_at=now
+                )
+            for conversation in Conversation.objects.filter(contact_id__in=ids).only("pk"):
+                Conversation.objects.filter(pk=conversation.pk).update(
+                    author_id=f"erased-{conversation.pk}",
+                    thread_key=f"erased-{conversation.pk}",
+                    routing_reason="",
+                    status_note="",
+                )
+            _log(agency, RecordType.CONTACT, ids, days, now)
+    return ids
+
+
+def run_disposal(
+    *, now: datetime | None = None, dry_run: bool = False, agency: Agency | None = None
+) -> DisposalReport:
+    """Erase what is past retention and neither held, restricted nor retained: for one
+    agency, or all of them (the daily job).
+
+    Order: reports (only those a review let go), then messages (those cited by a kept
+    report wait for it), notes, then contacts with nothing left. Each step claims its
+    rows with SKIP LOCKED, erases them and writes one ``records.erased`` event (ids and
+    the rule, never content) in one transaction; steps repeat until less than a batch
+    is left, so a backlog clears in one run.
     """
     now = now or timezone.now()
     report = DisposalReport()
-    for agency in Agency.objects.order_by("pk"):
-        days = retention_days(agency)
-        cutoff = {kind: now - timedelta(days=d) for kind, d in days.items()}
-        today = now.date()
-        held_contacts, held_reports, held_messages = _held(agency)
-
-        def done(kind: str, ids: list[int]) -> None:
-            report.erased.setdefault(kind, []).extend(ids)
-
-        # Intelligence reports.
-        kind = RecordType.INTELLIGENCE_REPORT
-        ids = [
-            pk
-            for pk in IntelligenceReport.objects.filter(
-                agency=agency, erased_at__isnull=True, created_at__lt=cutoff[kind]
-            )
-            .exclude(pk__in=held_reports)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
-            if pk not in _retained(agency, kind, today)
-        ]
-        if ids and not dry_run:
-            with transaction.atomic():
-                IntelligenceReport.objects.filter(pk__in=ids).update(
-                    intelligence_text="",
-                    source_details="",
-                    handling_conditions="",
-                    crime_reference="",
-                    erased_at=now,
-                )
-                _log(agency, kind, ids, days[kind], now)
-        done(kind, ids)
-
-        # Messages: not held, not cited by a report that is still kept.
-        kind = RecordType.MESSAGE
-        cited = IntelligenceReport.messages.through.objects.filter(
-            intelligencereport__erased_at__isnull=True
-        ).values_list("inboundmessage_id", flat=True)
-        if dry_run:
-            cited = cited.exclude(
-                intelligencereport_id__in=report.erased.get(RecordType.INTELLIGENCE_REPORT, [])
-            )
-        ids = list(
-            InboundMessage.objects.filter(
-                agency=agency, erased_at__isnull=True, received_at__lt=cutoff[kind]
-            )
-            .exclude(pk__in=held_messages)
-            .exclude(pk__in=cited)
-            .exclude(pk__in=_retained(agency, kind, today))
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        if ids and not dry_run:
-            with transaction.atomic():
-                InboundMessage.objects.filter(pk__in=ids).update(
-                    text="",
-                    raw_payload=b"",
-                    url="",
-                    author_id="",
-                    author_handle="",
-                    author_display_name="",
-                    author_location="",
-                    media=[],
-                    geo_lat=None,
-                    geo_lon=None,
-                    hidden_reason="",
-                    erased_at=now,
-                )
-                InboundRevision.objects.filter(message_id__in=ids).delete()
-                MessageTriage.objects.filter(message_id__in=ids).update(place="", signals=[])
-                _log(agency, kind, ids, days[kind], now)
-        done(kind, ids)
-
-        # Notes.
-        kind = RecordType.CONTACT_NOTE
-        ids = list(
-            ContactNote.objects.filter(contact__agency=agency, created_at__lt=cutoff[kind])
-            .exclude(contact_id__in=held_contacts)
-            .exclude(pk__in=_retained(agency, kind, today))
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        if ids and not dry_run:
-            with transaction.atomic():
-                ContactNote.objects.filter(pk__in=ids).delete()
-                _log(agency, kind, ids, days[kind], now)
-        done(kind, ids)
-
-        # Contacts with nothing left: no unerased messages, no notes, no restriction.
-        kind = RecordType.CONTACT
-        candidates = (
-            PublicContact.objects.filter(
-                agency=agency, erased_at__isnull=True, last_seen_at__lt=cutoff[kind]
-            )
-            .exclude(pk__in=held_contacts)
-            .exclude(notes__isnull=False)
-            .exclude(restriction__isnull=False)
-            .order_by("pk")[:BATCH]
-        )
-        ids = [
-            c.pk
-            for c in candidates
-            if not InboundMessage.objects.filter(messages_of(c), erased_at__isnull=True)
-            .exclude(pk__in=ids_or_empty(report, RecordType.MESSAGE, dry_run))
-            .exists()
-        ]
-        if ids and not dry_run:
-            with transaction.atomic():
-                for pk in ids:
-                    PublicContact.objects.filter(pk=pk).update(
-                        handle="",
-                        display_name="",
-                        location="",
-                        author_id=f"erased-{pk}",
-                        erased_at=now,
-                    )
-                _log(agency, kind, ids, days[kind], now)
-        done(kind, ids)
+    agencies = [agency] if agency is not None else list(Agency.objects.order_by("pk"))
+    for one in agencies:
+        _dispose_agency(one, now, dry_run, report)
     return report
 
 
-def ids_or_empty(report: DisposalReport, kind: str, dry_run: bool) -> list[int]:
-    """In a dry run, the messages this run would have erased count as erased."""
-    return report.erased.get(kind, []) if dry_run else []
+def _repeat(
+    kind: str, report: DisposalReport, dry_run: bool, step: Callable[[], list[int]]
+) -> None:
+    while True:
+        ids = step()
+        report.add(kind, ids)
+        if dry_run or len(ids) < BATCH:
+            return
+
+
+def _dispose_agency(agency: Agency, now: datetime, dry_run: bool, report: DisposalReport) -> None:
+    days = retention_days(agency)
+    kept_contacts, kept_reports, kept_messages = _kept(agency)
+    _repeat(
+        RecordType.INTELLIGENCE_REPORT,
+        report,
+        dry_run,
+        partial(_erase_reports, agency, now, days["intelligence_report"], kept_reports, dry_run),
+    )
+    _repeat(
+        RecordType.MESSAGE,
+        report,
+        dry_run,
+        partial(
+            _erase_messages,
+            agency,
+            now,
+            days["message"],
+            kept_messages,
+            report.erased.get(RecordType.INTELLIGENCE_REPORT, []),
+            dry_run,
+        ),
+    )
+    _repeat(
+        RecordType.CONTACT_NOTE,
+        report,
+        dry_run,
+        partial(_erase_notes, agency, now, days["contact_note"], kept_contacts, dry_run),
+    )
+    _repeat(
+        RecordType.CONTACT,
+        report,
+        dry_run,
+        partial(_erase_contacts, agency, now, days["contact"], kept_contacts, report, dry_run),
+    )

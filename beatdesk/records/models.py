@@ -48,8 +48,9 @@ DEFAULT_RETENTION: dict[str, tuple[int, str]] = {
         6 * 365,
         "Intelligence is reviewed after six years, the minimum review period of the "
         "Authorised Professional Practice on Management of Police Information for "
-        "lower-risk material. At the end a person either lets it go or records a "
-        "decision to retain it with a reason and a next review date.",
+        "lower-risk material. At the end a person reviews it: lets it go, or records a "
+        "decision to retain it with a reason and a next review date. Reports are never "
+        "erased without that review.",
     ),
 }
 
@@ -108,13 +109,21 @@ class LegalHold(models.Model):
 
 
 class RetainDecision(models.Model):
-    """A person decided to keep one record past its retention, until ``review_on``."""
+    """A person's review of one record past its retention: keep it until ``review_on``
+    (retain), or let it go (dispose). Intelligence reports are erased only after a
+    dispose decision; one without a decision, or whose retain decision has reached its
+    review date, waits in the review list."""
+
+    class Outcome(models.TextChoices):
+        RETAIN = "retain", "Retain"
+        DISPOSE = "dispose", "Let it go"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     record_type = models.CharField(max_length=30, choices=RecordType.choices)
     object_id = models.PositiveBigIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RETAIN)
     reason = models.TextField()
-    review_on = models.DateField()
+    review_on = models.DateField(null=True, blank=True)
     decided_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
 
@@ -123,7 +132,7 @@ class RetainDecision(models.Model):
         indexes = [models.Index(fields=["record_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"Retain {self.record_type} {self.object_id} until {self.review_on}"
+        return f"{self.outcome} {self.record_type} {self.object_id}"
 
 
 class ProcessingRestriction(models.Model):

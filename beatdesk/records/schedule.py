@@ -16,8 +16,10 @@ def on_tick(now: datetime) -> None:
     global _last_run
     if _last_run is not None and now - _last_run < EVERY:
         return
-    _last_run = now
+    # Rows are claimed with SKIP LOCKED, so two loops running this at once never erase
+    # or log the same record twice; a failed run is tried again on the next tick.
     report = run_disposal(now=now)
+    _last_run = now
     total = sum(len(ids) for ids in report.erased.values())
     if total:
         logger.info("records disposal erased %d record(s)", total)

@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("reports/<int:report_id>/hold/", views.report_hold, name="report_hold"),
     path("reports/<int:report_id>/retain/", views.report_retain, name="retain"),
+    path("reports/<int:report_id>/let-go/", views.report_let_go, name="let_go"),
 ]

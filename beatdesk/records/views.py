@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from beatdesk.agencies.access import agency_of, staff_of, staff_view
 from beatdesk.agencies.actions import ActionError
+from beatdesk.audit.record import record_event
 from beatdesk.inbox.access import access_contact
 from beatdesk.intelligence.access import access_report
 
@@ -59,7 +61,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 "default": rule is None,
             }
         )
-    preview = actions.run_disposal(dry_run=True)
+    preview = actions.run_disposal(dry_run=True, agency=agency)
     return render(
         request,
         "records/overview.html",
@@ -73,6 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             ],
             "preview": [(RecordType(k).label, len(v)) for k, v in preview.erased.items() if v],
             "release_form": ReasonForm(),
+            "due": actions.reports_due_for_review(agency),
         },
     )
 
@@ -95,7 +98,15 @@ def save_rule(request: HttpRequest) -> HttpResponse:
 @staff_view(RECORDS_MANAGERS)
 @require_POST
 def dispose_now(request: HttpRequest) -> HttpResponse:
-    report = actions.run_disposal()
+    staff = staff_of(request)
+    agency = agency_of(staff)
+    with transaction.atomic():
+        record_event(
+            event_type="records.disposal_requested",
+            actor=staff,
+            summary="Disposal run started by hand",
+        )
+    report = actions.run_disposal(agency=agency)
     total = sum(len(v) for v in report.erased.values())
     messages.success(
         request, f"Disposal run: {total} record(s) erased; each type is in the audit trail."
@@ -151,18 +162,21 @@ def contact_restrict(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = access_contact(request.user, contact_id)
     reason = request.POST.get("reason", "")
     staff = staff_of(request)
-    if ProcessingRestriction.objects.filter(contact=contact).exists():
+    # The form says which it means: a resent "restrict" must never lift it.
+    if request.POST.get("action") == "lift":
         _run(
             request,
             "Restriction lifted.",
             lambda: actions.lift_restriction(actor=staff, contact=contact, reason=reason),
         )
-    else:
+    elif request.POST.get("action") == "restrict":
         _run(
             request,
             "Processing restricted.",
             lambda: actions.restrict_processing(actor=staff, contact=contact, reason=reason),
         )
+    else:
+        messages.error(request, "Choose to restrict or to lift the restriction.")
     return redirect("records:contact", contact_id=contact.pk)
 
 
@@ -201,5 +215,18 @@ def report_retain(request: HttpRequest, report_id: int) -> HttpResponse:
         request,
         f"{report.reference} retained.",
         lambda: actions.retain_report(actor=staff_of(request), report=report, **form.cleaned_data),
+    )
+    return redirect("records:overview")
+
+
+@staff_view(RECORDS_MANAGERS)
+@require_POST
+def report_let_go(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = access_report(request.user, report_id)
+    reason = request.POST.get("reason", "")
+    _run(
+        request,
+        f"{report.reference} let go: the next disposal run erases it.",
+        lambda: actions.let_report_go(actor=staff_of(request), report=report, reason=reason),
     )
     return redirect("records:overview")

@@ -13,7 +13,10 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -28,7 +31,7 @@ from beatdesk.agencies.roles import Role
 from beatdesk.audit.models import AuditEvent
 from beatdesk.channels.contract import InboundItem, InboundKind
 from beatdesk.channels.ingest import store_items
-from beatdesk.channels.models import InboundMessage, InboundRevision
+from beatdesk.channels.models import InboundMessage
 from beatdesk.inbox.models import Conversation
 from beatdesk.inbox.process import process_messages
 from beatdesk.intelligence import actions
@@ -115,13 +118,29 @@ class BundlePropertyTests(HypothesisTestCase):
         assert all(b"SECRET-SOURCE-NAME" not in v for v in members.values())
         assert hashlib.sha256(bundle).hexdigest() == export.bundle_sha256
 
-        # Later events and a later edit on the platform do not change the export.
+        # Same inputs, same bytes: building again, with later audit events (outside the
+        # custody excerpt) in the trail, gives the sealed bytes.
         actions.record_consultation(actor=analyst, report=report, request=None, source_shown=True)
-        InboundRevision.objects.create(
-            message=messages[0], kind=InboundRevision.Kind.EDIT, text="edited", raw_payload=b"{}"
-        )
         assert build_bundle(export) == bundle
-        assert actions.rebuild_bundle(actor=analyst, export=export) == bundle
+
+        # A later edit on the platform and a renamed account change the live rows; the
+        # download still serves exactly what was sealed.
+        first = messages[0]
+        edited = InboundItem(
+            platform_id=first.platform_id,
+            kind=InboundKind.MENTION,
+            author_id=first.author_id,
+            author_handle=first.author_handle,
+            author_display_name=first.author_display_name,
+            text="edited after the export",
+            created_at=first.created_at,
+            raw=b'{"edited": true}',
+        )
+        store_items(first.account, [edited])
+        first.refresh_from_db()
+        assert first.text == "edited after the export"
+        first.account.__class__.objects.filter(pk=first.account_id).update(label="Renamed")
+        assert actions.sealed_bundle(actor=analyst, export=export) == bundle
 
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +244,101 @@ def test_a_desk_operator_can_raise_but_not_read_reports(agency: Agency) -> None:
     conversation_page = client.get(f"/inbox/c/{report.conversation_id}/").content.decode()
     assert f"/intelligence/from/{report.conversation_id}/" in conversation_page
     assert client.get(f"/intelligence/r/{report.pk}/").status_code == 403
+
+
+@pytest.fixture
+def platform_cdn() -> Iterator[str]:
+    """A stand-in for a platform's media server: one image, everything else 404."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/media/photo.png":
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(PNG_BYTES)))
+                self.end_headers()
+                self.wfile.write(PNG_BYTES)
+            else:
+                self.send_response(404)
+                self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def test_media_is_captured_when_first_cited_and_goes_into_the_bundle(
+    agency: Agency, platform_cdn: str, settings: Any, tmp_path: Any
+) -> None:
+    from beatdesk.channels.contract import MediaItem
+    from beatdesk.intelligence.models import CapturedMedia
+    from beatdesk.records.actions import run_disposal
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    account = make_account(agency)
+    item = InboundItem(
+        platform_id="with-media",
+        kind=InboundKind.MENTION,
+        author_id="id-w",
+        author_handle="@w",
+        author_display_name="W",
+        text="This is the van they deal from",
+        created_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
+        raw=b'{"id": "with-media"}',
+        media=(
+            MediaItem(url=f"{platform_cdn}/media/photo.png"),
+            MediaItem(url=f"{platform_cdn}/media/expired.png"),
+        ),
+    )
+    store_items(account, [item])
+    message = InboundMessage.objects.get(platform_id="with-media")
+    process_messages([message.pk])
+    conversation = Conversation.objects.get(triages__message=message)
+    desk = make_staff(agency, Role.DESK_OPERATOR, "desk-media")
+    report = actions.raise_report(
+        actor=desk,
+        conversation=conversation,
+        messages=[message],
+        source_evaluation="2",
+        assessment="A",
+        handling_code="P",
+        handling_conditions="",
+        intelligence_text="Van used for supply.",
+        source_details="",
+    )
+    captured = {c.position: c for c in CapturedMedia.objects.filter(message=message)}
+    assert captured[0].sha256 == hashlib.sha256(PNG_BYTES).hexdigest()
+    assert "HTTP 404" in captured[1].error
+    analyst = make_staff(agency, Role.INTELLIGENCE_ANALYST, "analyst-media")
+    _, bundle = actions.export_evidence(actor=analyst, report=report)
+    assert verify_bytes(bundle).ok
+    members = _members(bundle)
+    assert members["media/01-1.png"] == PNG_BYTES
+    listed = json.loads(members["capture.json"])["messages"][0]["media"]
+    assert [m["file"] for m in listed] == ["media/01-1.png", None]
+    assert "HTTP 404" in listed[1]["error"]
+    # Erasing the message under retention deletes the captured file too.
+    stored = captured[0].file.path
+    # (the report citing it has itself been erased by then)
+    IntelligenceReport.objects.filter(pk=report.pk).update(
+        erased_at=datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    run_disposal(now=datetime(2031, 1, 1, tzinfo=UTC))
+    assert not CapturedMedia.objects.filter(message=message).exists()
+    assert not Path(stored).exists()

@@ -89,12 +89,9 @@ def test_a_changed_byte_anywhere_in_the_archive_fails(
     at = data.draw(st.integers(0, len(bundle) - 1))
     bundle[at] ^= data.draw(st.integers(1, 255))
     verdict = verify_bytes(bytes(bundle))
-    # A flip in padding the zip format never reads (e.g. an unused header field) can
-    # leave every file intact; then the files are, provably, unchanged.
-    if verdict.ok:
-        assert _members(bytes(bundle)) == _members(pack(files, STAMP))
-    else:
-        assert verdict.failed
+    # Even a flip in a header field no reader needs fails: a bundle must be exactly
+    # what ``pack`` makes of its files.
+    assert not verdict.ok and verdict.failed
 
 
 def test_bad_paths_are_refused() -> None:
@@ -124,3 +121,22 @@ def test_the_command_line_exits_0_then_names_the_changed_file(tmp_path: Path) ->
         [*command, str(tmp_path / "nope.zip")], capture_output=True, text=True, check=False
     )
     assert missing.returncode == 2
+
+
+def test_changes_around_the_files_fail_too() -> None:
+    bundle = pack({"payloads/01-x.json": b"{}", "transcript.html": b"<p>x</p>"}, STAMP)
+    assert verify_bytes(bundle).ok
+    commented = io.BytesIO(bundle)
+    with zipfile.ZipFile(commented, "a") as archive:
+        archive.comment = b"hello"
+    for changed in (b"#!/bin/sh\nrm -rf ~\n" + bundle, bundle + b"extra", commented.getvalue()):
+        verdict = verify_bytes(changed)
+        assert not verdict.ok and verdict.failed == "(archive)", verdict
+    # A bundle of nothing but a (valid, empty) manifest proves nothing.
+    assert verify_bytes(pack({}, STAMP)).failed == MANIFEST
+    # Paths that would escape a folder when unpacked are refused by name.
+    members = {"../../.bashrc": b"x"}
+    body = f"{hashlib.sha256(b'x').hexdigest()}  ../../.bashrc\n".encode()
+    members[MANIFEST] = body + f"# manifest-sha256 {hashlib.sha256(body).hexdigest()}\n".encode()
+    verdict = verify_bytes(_rezip(members))
+    assert not verdict.ok and verdict.failed == "../../.bashrc"

@@ -26,7 +26,7 @@ from beatdesk.intelligence import actions as intel_actions
 from beatdesk.intelligence.models import IntelligenceReport
 from beatdesk.intelligence.seal import verify_bytes
 from beatdesk.records import actions
-from beatdesk.records.models import RecordType
+from beatdesk.records.models import ProcessingRestriction, RecordType
 from tests.conftest import force_sign_in, make_staff
 from tests.inbox.factories import make_conversation
 from tests.intelligence.factories import raise_for
@@ -98,7 +98,7 @@ def test_a_legal_hold_stops_disposal_until_released(agency: Agency, standards: S
     assert sorted(kinds) == ["records.hold_placed", "records.hold_released"]
 
 
-def test_messages_cited_in_a_report_follow_the_reports_period_and_retain_decision(
+def test_reports_are_erased_only_after_review_and_their_messages_follow_them(
     agency: Agency, standards: Staff
 ) -> None:
     report = raise_for(agency)
@@ -106,9 +106,11 @@ def test_messages_cited_in_a_report_follow_the_reports_period_and_retain_decisio
     now = timezone.now()
     # Past three years: the cited messages stay (the report is kept six).
     assert actions.run_disposal(now=now + 4 * YEAR).count(RecordType.MESSAGE) == 0
+    # Past six years with no review: nothing is erased; the report waits for review.
+    assert actions.reports_due_for_review(agency, now=now + 6 * YEAR) == [report]
+    assert actions.run_disposal(now=now + 7 * YEAR).count(RecordType.INTELLIGENCE_REPORT) == 0
 
-    # A person decides to retain the report past its six years, with a reason and a
-    # review date (checked against today, so the decision is made now, not travelled).
+    # The review keeps it, with a reason and a review date (checked against today).
     with pytest.raises(ActionError, match="within ten years"):
         actions.retain_report(actor=standards, report=report, reason="x" * 30, review_on=now.date())
     actions.retain_report(
@@ -117,11 +119,14 @@ def test_messages_cited_in_a_report_follow_the_reports_period_and_retain_decisio
         reason="Linked to an ongoing county-lines investigation, review annually.",
         review_on=(now + 8 * YEAR).date(),
     )
-    at_six = actions.run_disposal(now=now + 6 * YEAR + timedelta(days=1))
-    assert at_six.count(RecordType.INTELLIGENCE_REPORT) == 0
-    assert at_six.count(RecordType.MESSAGE) == 0
+    assert actions.reports_due_for_review(agency, now=now + 7 * YEAR) == []
+    # When the review date comes it is due again (not erased automatically).
+    assert actions.reports_due_for_review(agency, now=now + 8 * YEAR + timedelta(days=1)) == [
+        report
+    ]
 
-    # A hold on the report also keeps it and its messages, whatever the decisions.
+    # Let go, but under a legal hold: still kept.
+    actions.let_report_go(actor=standards, report=report, reason="Investigation closed in 2033")
     hold = actions.place_hold(actor=standards, report=report, reason="Disclosure in R v Smith")
     assert actions.run_disposal(now=now + 9 * YEAR).count(RecordType.INTELLIGENCE_REPORT) == 0
     actions.release_hold(actor=standards, hold=hold, reason="Case closed")
@@ -133,6 +138,43 @@ def test_messages_cited_in_a_report_follow_the_reports_period_and_retain_decisio
     assert report.erased_at and report.intelligence_text == report.source_details == ""
 
 
+def test_a_dry_run_says_exactly_what_the_real_run_erases(agency: Agency) -> None:
+    conversation = make_conversation(agency, SECRET)
+    ContactNote.objects.create(contact=conversation.contact, text="Old note")
+    later = timezone.now() + 4 * YEAR
+    preview = actions.run_disposal(now=later, dry_run=True, agency=agency)
+    real = actions.run_disposal(now=later, agency=agency)
+    assert preview.erased == real.erased
+    assert real.count(RecordType.CONTACT) == 1
+
+
+def test_one_agency_never_disposes_of_anothers_records(
+    agency: Agency, other_agency: Agency, standards: Staff
+) -> None:
+    ours = make_conversation(agency, "ours")
+    theirs = make_conversation(other_agency, "theirs")
+    for conversation in (ours, theirs):
+        InboundMessage.objects.filter(triage__conversation=conversation).update(
+            received_at=timezone.now() - 4 * YEAR
+        )
+    client = Client()
+    force_sign_in(client, standards)
+    page = client.get("/records/").content.decode()
+    assert "Public messages (not cited in a report): 1" in page
+    client.post("/records/dispose/")
+    assert _messages(ours)[0].erased_at is not None
+    assert _messages(theirs)[0].erased_at is None
+    assert AuditEvent.objects.get(event_type="records.disposal_requested").actor == standards
+
+
+def test_erasing_a_contact_clears_its_conversations_keys(agency: Agency) -> None:
+    conversation = make_conversation(agency, SECRET)
+    actions.run_disposal(now=timezone.now() + 4 * YEAR)
+    conversation.refresh_from_db()
+    assert conversation.author_id == f"erased-{conversation.pk}"
+    assert conversation.thread_key == f"erased-{conversation.pk}"
+
+
 def test_an_erased_bundle_is_refused_on_download_not_silently_changed(
     agency: Agency, standards: Staff
 ) -> None:
@@ -140,9 +182,15 @@ def test_an_erased_bundle_is_refused_on_download_not_silently_changed(
     analyst = make_staff(agency, Role.INTELLIGENCE_ANALYST, "analyst")
     export, bundle = intel_actions.export_evidence(actor=analyst, report=report)
     assert verify_bytes(bundle).ok
+    # Past six years but not yet reviewed: kept, and the bundle still downloads.
     actions.run_disposal(now=timezone.now() + 7 * YEAR)
-    with pytest.raises(ActionError, match="no longer rebuilds"):
-        intel_actions.rebuild_bundle(actor=analyst, export=export)
+    assert intel_actions.sealed_bundle(actor=analyst, export=export) == bundle
+    actions.let_report_go(actor=standards, report=report, reason="Reviewed: no further value")
+    actions.run_disposal(now=timezone.now() + 7 * YEAR)
+    with pytest.raises(ActionError, match="erased under the retention rules"):
+        intel_actions.sealed_bundle(actor=analyst, export=export)
+    export.refresh_from_db()
+    assert not export.file  # the stored copy went with the report
 
 
 def test_dry_run_changes_nothing(agency: Agency) -> None:
@@ -170,7 +218,7 @@ def test_retention_rules_need_reasoning_and_are_applied(agency: Agency, standard
     assert (event.data["before"], event.data["after"]) == (1095, 400)
 
 
-def test_restriction_blocks_reports_and_evidence(agency: Agency, standards: Staff) -> None:
+def test_restriction_blocks_reports_and_keeps_everything(agency: Agency, standards: Staff) -> None:
     conversation = make_conversation(agency, SECRET)
     actions.restrict_processing(
         actor=standards, contact=conversation.contact, reason="Email of 3 May asking to restrict"
@@ -188,10 +236,35 @@ def test_restriction_blocks_reports_and_evidence(agency: Agency, standards: Staf
             intelligence_text="x",
             source_details="",
         )
-    # Restricted contacts are not erased while the restriction stands (it is a record).
-    assert actions.run_disposal(now=timezone.now() + 4 * YEAR).count(RecordType.CONTACT) == 0
-    actions.lift_restriction(actor=standards, contact=conversation.contact, reason="Withdrawn")
+    # Nothing of a restricted person is erased while the restriction stands.
+    ContactNote.objects.create(contact=conversation.contact, text="Asked us to restrict")
+    kept = actions.run_disposal(now=timezone.now() + 4 * YEAR)
+    assert sum(map(len, kept.erased.values())) == 0
+    # A resent "restrict" form does not lift it; only an explicit lift does.
+    client = Client()
+    force_sign_in(client, standards)
+    url = f"/records/contacts/{conversation.contact_id}/restrict/"
+    client.post(url, {"action": "restrict", "reason": "Email of 3 May"})
+    assert ProcessingRestriction.objects.filter(contact=conversation.contact).exists()
+    client.post(url, {"action": "lift", "reason": "Request withdrawn on 9 May"})
+    assert not ProcessingRestriction.objects.filter(contact=conversation.contact).exists()
     assert not IntelligenceReport.objects.exists()
+
+
+def test_restriction_blocks_downloading_an_existing_bundle(
+    agency: Agency, standards: Staff
+) -> None:
+    report = raise_for(agency)
+    analyst = make_staff(agency, Role.INTELLIGENCE_ANALYST, "analyst")
+    export, _ = intel_actions.export_evidence(actor=analyst, report=report, recipient="CPS")
+    assert report.conversation is not None
+    actions.restrict_processing(
+        actor=standards, contact=report.conversation.contact, reason="Letter of 3 May"
+    )
+    with pytest.raises(ActionError, match="restricted"):
+        intel_actions.sealed_bundle(actor=analyst, export=export)
+    refused = AuditEvent.objects.get(event_type="evidence.download_refused")
+    assert refused.personal_data == ""
 
 
 def test_subject_access_export_holds_everything_and_verifies(
