@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0004_delivery_deleted_at_delivery_deleted_by'),
+        ("channels", "0004_delivery_deleted_at_delivery_deleted_by"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundmessage',
-            name='erased_at',
+            model_name="inboundmessage",
+            name="erased_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0001_initial'),
+        ("records", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='retaindecision',
-            name='outcome',
-            field=models.CharField(choices=[('retain', 'Retain'), ('dispose', 'Let it go')], default='retain', max_length=10),
+            model_name="retaindecision",
+            name="outcome",
+            field=models.CharField(
+                choices=[("retain", "Retain"), ("dispose", "Let it go")],
+                default="retain",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='retaindecision',
-            name='review_on',
+            model_name="retaindecision",
+            name="review_on",
             field=models.DateField(blank=True, null=True),
         ),
     ]
