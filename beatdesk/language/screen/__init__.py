@@ -73,23 +73,31 @@ def screen(text: str, context: ScreenContext | None = None) -> Screening:
     """Screen one post before publication; see the module docstring for the contract."""
     ctx = context or _EMPTY_CONTEXT
     findings: list[Finding] = []
-    findings += formats.phones(text, ctx)
+    untied_landlines: list[Finding] = []
+    findings += formats.phones(text, ctx, untied_landlines)
     findings += formats.emails(text, ctx)
     findings += formats.postcodes(text)
     findings += formats.registrations(text)
     findings += formats.dates_of_birth(text)
     findings += formats.national_insurance(text)
     findings += formats.street_addresses(text)
+    # Red personal data (a private person's number, mailbox, date of birth, home address).
+    identifiers = [f for f in findings if f.severity == "red"]
     findings += formats.links(text, ctx)
 
     # Names: skip tokens already covered by an email, link or registration.
-    taken = [(f.start, f.end) for f in findings]
+    taken = [(f.start, f.end) for f in findings + untied_landlines]
     tokens = tokenize(text)
     if taken:
         tokens = [t for t in tokens if not any(a <= t[1] < b for a, b in taken)]
-    names = find_person_names(text, tokens) if tokens else []
+    names = rules.add_named_as(text, find_person_names(text, tokens) if tokens else [])
     name_findings, _ = rules.name_findings(text, names, ctx, NAME_MIN_SCORE)
+    # A private person's name next to their own number, email, date of birth or address.
+    name_findings, untied_landlines = rules.link_names_to_identifiers(
+        text, name_findings, identifiers, untied_landlines
+    )
     findings += name_findings
+    findings += untied_landlines
     findings += rules.identifiers_of_protected_people(text)
     findings += rules.contempt(text, ctx)
     findings += rules.operational(text)

@@ -7,11 +7,15 @@ character offsets into ``text``. It never raises on any string. Social-media han
 differently from names.
 
 The model is linear and *decomposable*: every feature depends either on one token alone
-(its own, or as the left/right neighbour of the token being scored) or on the previous
-decision. That lets the runtime cache one small tuple of partial scores per distinct token
-string, so tagging costs a handful of dictionary look-ups per token. The training script
-(``training/train_names.py``) imports the feature functions from here, so training and
-runtime cannot drift apart.
+(its own, or as a neighbour of the token being scored) or on the previous decision. That
+lets the runtime cache one small tuple of partial scores per distinct token string, so
+tagging costs a handful of dictionary look-ups per token. Besides sparse features (word,
+shape, affixes, name lists) the model is linear in each token's mean word-piece vector
+(static vectors distilled from all-MiniLM-L6-v2); the artefact stores, per word piece,
+only the dot products with the learned weight vectors, so no vectors and no numpy are
+needed at run time. Decoding is an exact two-state (name / not a name) Viterbi. The
+training script (``training/train_names.py``) imports the feature functions from here,
+so training and runtime cannot drift apart.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import gzip
 import json
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -197,10 +202,13 @@ def self_features(token: str, gaz: Gazetteer) -> list[str]:
     return feats
 
 
-def neighbour_features(token: str, gaz: Gazetteer, rel: str) -> list[str]:
-    """Features contributed by ``token`` when it sits at offset ``rel`` (p1, p2, n1, n2)."""
+def neighbour_features(token: str, gaz: Gazetteer, rel: str, shape: str = "") -> list[str]:
+    """Features contributed by ``token`` when it sits at offset ``rel`` (p1, p2, n1, n2).
+
+    ``shape``: ``word_shape(token)`` when the caller already has it.
+    """
     low = token.lower()
-    feats = [rel + "w=" + low, rel + "s=" + word_shape(token)]
+    feats = [rel + "w=" + low, rel + "s=" + (shape or word_shape(token))]
     if rel in ("p1", "n1"):
         if low in gaz.first:
             feats.append(rel + "gf")
@@ -214,6 +222,78 @@ def neighbour_features(token: str, gaz: Gazetteer, rel: str) -> list[str]:
 
 
 RELATIONS: Final = ("p1", "p2", "n1", "n2")
+
+# Word-piece embedding features. Each token is represented by the mean of its word pieces'
+# (unit-length) static vectors; the model is linear in that mean, so the artefact stores,
+# for every word piece, its dot product with each learned weight vector ("channel") and the
+# runtime averages those scalars. Self channels are chosen by the token's case class
+# (a capitalised "Bath" and a lower-case "bath" get different weights); neighbour channels
+# describe the token as the left/right neighbour of the token being scored.
+CASE_CLASSES: Final = 5  # 0 Title/McName, 1 lower, 2 UPPER, 3 @handle, 4 other
+SELF_CHANNELS: Final = tuple(f"e_self{c}" for c in range(CASE_CLASSES))
+NEIGHBOUR_CHANNELS: Final = tuple("e_" + rel for rel in RELATIONS)
+_PIECE_WORD_RE: Final = re.compile(r"[^\W\d_]+|\d+")
+_MAX_PIECE_WORD: Final = 40
+
+
+def case_class(token: str) -> int:
+    """Which self-embedding channel scores ``token`` (see ``CASE_CLASSES``)."""
+    first = token[:1]
+    if first == "@":
+        return 3
+    letters = token.replace("-", "").replace("'", "").replace("\u2019", "")
+    if not letters.isalpha():
+        return 4
+    if first.isupper():
+        if any(c.islower() for c in letters[1:]):
+            return 0
+        return 2 if len(letters) > 1 else 4
+    return 1 if letters.islower() else 4
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
+def embedding_words(token: str) -> list[str]:
+    """Lower-case words whose word pieces represent ``token`` (none for links)."""
+    if token[:1] == "@":
+        return _handle_parts(token)
+    if token.startswith(("http://", "https://", "www.")):
+        return []
+    low = token.lower()
+    if not low.isascii():
+        low = _strip_accents(low)
+    return _PIECE_WORD_RE.findall(low)
+
+
+def word_pieces(word: str, index: dict[str, int]) -> list[int]:
+    """Greedy longest-match-first WordPiece ids of one lower-case word (empty if none)."""
+    if len(word) > _MAX_PIECE_WORD:
+        return []
+    ids: list[int] = []
+    start = 0
+    while start < len(word):
+        end = len(word)
+        found = -1
+        while start < end:
+            found = index.get(word[start:end] if start == 0 else "##" + word[start:end], -1)
+            if found >= 0:
+                break
+            end -= 1
+        if found < 0:
+            return []
+        ids.append(found)
+        start = end
+    return ids
+
+
+def token_pieces(token: str, index: dict[str, int]) -> list[int]:
+    """Word-piece ids representing ``token`` (its words' pieces, in order)."""
+    ids: list[int] = []
+    for word in embedding_words(token):
+        ids.extend(word_pieces(word, index))
+    return ids
 
 
 def token_flags(token: str, gaz: Gazetteer) -> tuple[bool, bool, bool]:
@@ -278,13 +358,62 @@ class NameSpan:
     known: bool = False
 
 
+def viterbi_margins(base: list[float], bonus: list[float]) -> list[float]:
+    """Max-marginal margins of a two-state chain (name / not a name).
+
+    ``base[i]``: score of token ``i`` being a name after a non-name (not-a-name scores 0);
+    ``bonus[i]``: added when token ``i - 1`` is a name too. Returns, per token, the best
+    total score with it a name minus the best with it not a name.
+    """
+    n = len(base)
+    if not n:
+        return []
+    # forward: best score of tokens 0..i ending with i a name (fn) / not a name (fo)
+    fn = [0.0] * n
+    fo = [0.0] * n
+    fn[0] = base[0]
+    for i in range(1, n):
+        a, b = fo[i - 1], fn[i - 1]
+        fo[i] = a if a > b else b
+        c = b + bonus[i]
+        fn[i] = base[i] + (a if a > c else c)
+    # backward: best score of tokens i+1..n-1 given token i is a name (bn) / not (bo)
+    bn = [0.0] * n
+    bo = [0.0] * n
+    for i in range(n - 2, -1, -1):
+        nxt = base[i + 1] + bn[i + 1]
+        o = bo[i + 1]
+        bo[i] = o if o > nxt else nxt
+        c = nxt + bonus[i + 1]
+        bn[i] = o if o > c else c
+    return [fn[i] + bn[i] - fo[i] - bo[i] for i in range(n)]
+
+
 class NameTagger:
     """Scores tokens with cached partial sums; see the module docstring."""
 
-    def __init__(self, weights: dict[str, float], gaz: Gazetteer, threshold: float) -> None:
+    def __init__(
+        self,
+        weights: dict[str, float],
+        gaz: Gazetteer,
+        threshold: float,
+        pieces: dict[str, int] | None = None,
+        piece_scores: list[tuple[float, ...]] | None = None,
+        channels: tuple[str, ...] = (),
+    ) -> None:
         self.weights = weights
         self.gaz = gaz
         self.threshold = threshold
+        # word piece -> row of ``piece_scores``: one scalar per embedding channel
+        self.pieces = pieces or {}
+        self.piece_scores = piece_scores or []
+        # channel index -> (target slot in the partials: 0 self, 1-4 RELATIONS; case class)
+        self._slots = [
+            (0, SELF_CHANNELS.index(ch))
+            if ch in SELF_CHANNELS
+            else (1 + NEIGHBOUR_CHANNELS.index(ch), -1)
+            for ch in channels
+        ]
         # token -> (self, as p1, as p2, as n1, as n2, is title-case, text-level score by bucket)
         self._cache: dict[
             str, tuple[float, float, float, float, float, bool, tuple[float, float, float]]
@@ -304,9 +433,25 @@ class NameTagger:
         w = self.weights
         gaz = self.gaz
         own = sum(w.get(f, 0.0) for f in self_features(token, gaz))
+        shape = word_shape(token)
         rest = [
-            sum(w.get(f, 0.0) for f in neighbour_features(token, gaz, rel)) for rel in RELATIONS
+            sum(w.get(f, 0.0) for f in neighbour_features(token, gaz, rel, shape))
+            for rel in RELATIONS
         ]
+        if self._slots:
+            ids = token_pieces(token, self.pieces)
+            if ids:
+                table = self.piece_scores
+                cls = case_class(token)
+                inv = 1.0 / len(ids)
+                for k, (slot, want) in enumerate(self._slots):
+                    if want >= 0 and want != cls:
+                        continue
+                    add = sum(table[i][k] for i in ids) * inv
+                    if slot == 0:
+                        own += add
+                    else:
+                        rest[slot - 1] += add
         title, lower, first = token_flags(token, gaz)
         by_bucket = tuple(
             (w.get(f"cb{b}&title", 0.0) if title else 0.0)
@@ -328,8 +473,9 @@ class NameTagger:
         self._cache[token] = value
         return value
 
-    def tag(self, tokens: list[str]) -> list[float]:
-        """Return one margin per token; positive means 'name' (threshold already applied).
+    def local_scores(self, tokens: list[str]) -> tuple[list[float], list[float]]:
+        """Per token: the score of 'name' with the previous token not a name (threshold
+        already subtracted), and the bonus added when the previous token is a name.
 
         Equivalent to summing the weights of ``self_features``, ``neighbour_features``
         for the four neighbours and ``dynamic_features`` (the training-time definition).
@@ -343,21 +489,31 @@ class NameTagger:
         threshold = self.threshold
         bucket = case_bucket(tokens)
         prev_title, prev_other = self._prev_title, self._prev_other
-        margins: list[float] = []
-        prev = False
+        base: list[float] = []
+        bonus: list[float] = []
         for i in range(n):
             k = i + 2
             p = padded[k]
             score = p[0] + padded[k - 1][1] + padded[k - 2][2] + padded[k + 1][3] + padded[k + 2][4]
             score += p[6][bucket]
-            if prev:
-                score += prev_title if p[5] else prev_other
             if i == 0 and p[5]:
                 score += self._bos_title
-            margin = score - threshold
-            margins.append(margin)
-            prev = margin > 0
-        return margins
+            base.append(score - threshold)
+            bonus.append(prev_title if p[5] else prev_other)
+        return base, bonus
+
+    def tag(self, tokens: list[str]) -> list[float]:
+        """Return one margin per token; positive means 'name' (threshold already applied).
+
+        Exact two-state (name / not a name) Viterbi decoding: a token's margin is the best
+        whole-text score with it tagged a name minus the best with it not, so the tokens
+        with a positive margin are the best-scoring tagging, and a strong surname can pull
+        in the first name before it.
+        """
+        if not tokens:
+            return []
+        base, bonus = self.local_scores(tokens)
+        return viterbi_margins(base, bonus)
 
 
 _lock = threading.Lock()
@@ -374,6 +530,9 @@ def load_tagger(path: Path = ARTEFACT_PATH) -> NameTagger:
             return _tagger
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             data = json.load(fh)
+        emb = data.get("embedding") or {}
+        pieces = {str(p): i for i, p in enumerate(data.get("pieces", ()))}
+        scale = float(emb.get("scale", 1.0))
         tagger = NameTagger(
             weights={str(k): float(v) for k, v in data["weights"].items()},
             gaz=Gazetteer(
@@ -382,6 +541,9 @@ def load_tagger(path: Path = ARTEFACT_PATH) -> NameTagger:
                 seen=frozenset(data.get("seen_names", ())),
             ),
             threshold=float(data["threshold"]),
+            pieces=pieces,
+            piece_scores=[tuple(v * scale for v in row) for row in emb.get("scores", ())],
+            channels=tuple(emb.get("channels", ())),
         )
         if path == ARTEFACT_PATH:
             _tagger = tagger
@@ -433,6 +595,11 @@ def find_person_names(
             return False
         return not word.islower() or low in gaz.first or low in gaz.last or low in gaz.seen
 
+    for k, word in enumerate(words):
+        # a lower-case word that is no known name never belongs in a name ("Benghazi
+        # suspect Ahmed Abu"), wherever it sits in a run
+        if is_name[k] and word[:1] != "@" and not keep_at_edge(word):
+            is_name[k] = False
     spans: list[NameSpan] = []
     i = 0
     n = len(words)

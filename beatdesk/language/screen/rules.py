@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Final
 
 from beatdesk.language.screen.model import Finding, ScreenContext, Severity
@@ -68,8 +69,8 @@ def any_trigger(low: str, triggers: tuple[str, ...]) -> bool:
 
 
 _DECEASED_BEFORE_RE: Final = re.compile(
-    r"\b(?:(?:death|murder|killing|manslaughter|funeral)\s+of|tribute\s+to|family\s+of|killed|murdered"
-    r"|named\b[^.]{0,80}\bas)\s+(?:the\s+|a\s+)?(?:\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\s+)?"
+    r"\b(?:(?:death|murder|killing|manslaughter|funeral|(?:fatal\s+)?(?:stabbing|shooting))\s+of|tribute\s+to"
+    r"|family\s+of|killed|murdered|killing|murdering|named\b[^.]{0,120}\bas)\s+(?:the\s+|a\s+)?(?:\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\s+)?"
     r"(?:[a-z]+\s+)?$",
     re.IGNORECASE,
 )
@@ -80,11 +81,30 @@ _DECEASED_AFTER_RE: Final = re.compile(
 )
 
 
+_ALIVE_RE: Final = re.compile(
+    r"\b(?:remains?\s+in\s+(?:a\s+)?(?:critical|serious|stable|life-threatening)|(?:critical|serious|stable)\s+"
+    r"(?:but\s+stable\s+)?condition|is\s+(?:recovering|in\s+hospital)|life[\s-]threatening\s+injur|life[\s-]changing"
+    r"\s+injur|was\s+(?:injured|hurt|treated)|survived)",
+    re.IGNORECASE,
+)
+_DEATH_RE: Final = re.compile(
+    r"\b(?:died|dead|death|murder(?:ed)?|killed|passed\s+away|fatal(?:ly)?|manslaughter|funeral|tribute|inquest)\b",
+    re.IGNORECASE,
+)
+
+
 def _is_deceased(text: str, name: NameSpan) -> bool:
-    """Is the person named presented as having died ("the murder of Sam Lee, 16")?"""
+    """Is the person named presented as having died ("the murder of Sam Lee, 16")?
+
+    "The family of ..." and "named ... as" also introduce the living; when the text says
+    the person is alive (in hospital, in a critical condition) and never mentions a death,
+    they are not treated as dead.
+    """
     before = text[max(0, name.start - 120) : name.start]
     after = text[name.end : name.end + 60]
-    return bool(_DECEASED_BEFORE_RE.search(before) or _DECEASED_AFTER_RE.match(after))
+    if not (_DECEASED_BEFORE_RE.search(before) or _DECEASED_AFTER_RE.match(after)):
+        return False
+    return not (_ALIVE_RE.search(text) and not _DEATH_RE.search(text))
 
 
 SEXUAL_TRIGGERS: Final = ("rap", "sex", "indecen", "voyeur", "upskirt", "groom", "fgm")
@@ -150,6 +170,29 @@ SCHOOL_RE: Final = re.compile(
     r"Grammar\s+School|Academy|College|School|Infants|Juniors)\b"
 )
 LIVES_ON_RE: Final = re.compile(r"\blives?\s+(?:on|in)\s+(?:[A-Z][\w'\u2019-]+\s*){1,3}")
+STREET_TYPES: Final = (
+    r"Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|Crescent|Court|Place|Gardens|Grove|Terrace"
+    r"|Walk|Row|Square|Mews|View|Rise|Parade|Vale|Hill|Green|Fold|Croft|Meadows?|Park|Estate"
+)
+_PLACE: Final = r"(?:the\s+)?(?:[A-Z][\w'\u2019&-]*\s*){1,5}"
+# Where a protected person works or is cared for, and the street they come from.
+WORKPLACE_RE: Final = re.compile(
+    r"\b(?:works?|working|worked|employed|volunteers?|volunteering)\s+(?:as\s+an?\s+\w+\s+)?(?:at|for|in)\s+"
+    + _PLACE
+    + r"(?:(?:on|in)\s+(?:[A-Z][\w'\u2019-]*\s*){1,3})?"
+    r"|\ban?\s+(?:nurse|teacher|doctor|carer|care\s+worker|student|cleaner|receptionist|barmaid|barman"
+    r"|waitress|waiter|shop\s+assistant|employee|member\s+of\s+staff|worker|midwife|paramedic|pharmacist)\s+"
+    r"(?:on|at|in|from)\s+(?:Ward\s+\w+\s+(?:at|in|of)\s+)?"
+    + _PLACE
+    + r"|\bWard\s+\d+\w*(?:\s+(?:at|of|in)\s+"
+    + _PLACE
+    + r")?"
+)
+HOME_STREET_RE: Final = re.compile(
+    r"\b(?:from|(?:her|his|their)\s+home\s+(?:on|in|at|off))\s+(?:[A-Z][\w'\u2019-]+\s+){1,3}(?:"
+    + STREET_TYPES
+    + r")\b(?:,\s*[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)?"
+)
 
 
 def _age_near(text: str, name: NameSpan) -> int | None:
@@ -183,10 +226,65 @@ def _age_phrase(text: str, age: int | None) -> str:
     )
 
 
-def _is_victim(sentence: str, before: str, charged: bool) -> bool:
+# Who a name (or a school, street, workplace) belongs to, read from the words around it.
+_VICTIM_JUST_BEFORE_RE: Final = re.compile(
+    r"\b(?:victims?|survivors?|complainants?|involving|(?:offen[cs]es?|crimes?|assaults?)\s+against|supporting"
+    r"|support\s+for|raped|raping"
+    r"|(?:sexually|indecently)\s+(?:assaulted|assaulting|touched|touching|abused|abusing)|assaulted|assaulting"
+    r"|attacked|attacking|abused|abusing|groomed|grooming|filmed|filming|photographed|targeted|followed"
+    r"|rape\s+of|assault\s+on|attack\s+on)\b[\s,:]*(?:(?:the|a|an|her|his)\s+)?(?:\d{1,2}[\s-]*(?:years?|yrs?)"
+    r"[\s-]*old\s+)?(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+_VICTIM_NOUN_BEFORE_RE: Final = re.compile(
+    r"\b(?:victims?|survivors?|complainants?|woman|women|girls?|lady|teenager|student|schoolgirl|pupil)\b"
+    r"[^.!?\n;]{0,50}$",
+    re.IGNORECASE,
+)
+_VICTIM_AFTER_RE: Final = re.compile(
+    r"^[^.!?\n]{0,60}?\b(?:was|were|had\s+been|has\s+been|is|reported\s+being|says?\s+(?:she|he)\s+was)\s+"
+    r"(?:(?:sexually|indecently|seriously)\s+)?(?:raped|assaulted|attacked|groomed|abused|filmed|touched|targeted"
+    r"|followed|exposed\s+to|approached|photographed)\b",
+    re.IGNORECASE,
+)
+_DEFENDANT_AFTER_RE: Final = re.compile(
+    r"^[^.!?\n]{0,45}?\b(?:(?:has\s+been|have\s+been|was|were|is|had\s+been)\s+(?:charged|arrested|jailed"
+    r"|sentenced|convicted|remanded|found\s+guilty|named\s+as\s+(?:a|the)\s+suspect|detained|imprisoned|bailed)"
+    r"|pleaded|admitted|denies|denied|will\s+appear|is\s+due\s+to\s+appear|appeared|is\s+wanted)\b",
+    re.IGNORECASE,
+)
+
+
+def role_near(text: str, start: int, end: int, detail: bool = False) -> str | None:
+    """'victim', 'defendant' or None for the person or detail at ``text[start:end]``.
+
+    Read from the words right around it: "involving Danielle Price", "supporting Kelly",
+    "who ... was indecently assaulted" (victim); "Martin Cole, 52, of Wrexham, has been
+    charged" (defendant). For a ``detail`` (a workplace, a street) a victim word earlier
+    in the clause also counts: "the victim, a student who works at ...".
+    """
+    before = text[max(0, start - 60) : start]
+    cut = max(before.rfind(". "), before.rfind("\n"), before.rfind("! "), before.rfind("? "))
+    if cut != -1:
+        before = before[cut + 1 :]
+    after = text[end : end + 120]
+    if _VICTIM_JUST_BEFORE_RE.search(before):
+        return "victim"
+    if _DEFENDANT_AFTER_RE.match(after):
+        return "defendant"
+    if _VICTIM_AFTER_RE.match(after):
+        return "victim"
+    if detail and _VICTIM_NOUN_BEFORE_RE.search(before):
+        return "victim"
+    return None
+
+
+def _is_victim(sentence: str, before: str, charged: bool, role: str | None = None) -> bool:
     """Is the name in ``sentence`` (preceded by ``before``) presented as the victim?"""
     if charged:
         return False
+    if role is not None:
+        return role == "victim"
     victim = bool(VICTIM_RE.search(sentence)) or bool(
         re.search(r"\bvictims?\b[^.]{0,12}$", before, re.IGNORECASE)
     )
@@ -206,6 +304,27 @@ def _in_a_handle(text: str, surface: str) -> bool:
 
 def span_overlaps(a: int, b: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(a < y and x < b for x, y in spans)
+
+
+_THE_BEFORE_RE: Final = re.compile(r"\b[Tt]he\s+$")
+# "named (locally) as Reece": whatever follows is a person's name, even one the tagger
+# does not know.
+_NAMED_AS_RE: Final = re.compile(
+    r"\b(?i:named|identified)\s+(?:(?i:locally|by\s+(?:police|(?:his|her|their)\s+family))\s+)?(?i:as)\s+"
+    r"([A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)"
+)
+
+
+def add_named_as(text: str, names: list[NameSpan]) -> list[NameSpan]:
+    """Add the name after "named (locally) as" when the tagger missed it."""
+    if "named" not in text and "identified" not in text and "Named" not in text:
+        return names
+    extra = [
+        NameSpan(start=m.start(1), end=m.end(1), score=0.0, is_handle=False, known=True)
+        for m in _NAMED_AS_RE.finditer(text)
+        if not span_overlaps(m.start(1), m.end(1), [(n.start, n.end) for n in names])
+    ]
+    return sorted(names + extra, key=lambda n: n.start) if extra else names
 
 
 def name_findings(
@@ -232,9 +351,11 @@ def name_findings(
         if name.is_handle:
             continue
         surface = text[name.start : name.end]
+        before = text[max(0, name.start - 40) : name.start]
+        if _THE_BEFORE_RE.search(before):
+            continue  # "The Christie", "the Arndale": people are not named with "the"
         s0, s1 = sentence_of(sents, name.start)
         sentence = text[s0:s1]
-        before = text[max(0, name.start - 40) : name.start]
         age = _age_near(text, name)
         officer = bool(name.title and name.title not in PLAIN_TITLES) or bool(
             OFFICER_TITLE_RE.search(before)
@@ -242,8 +363,13 @@ def name_findings(
         if (
             sexual
             and not officer
-            and _is_victim(sentence, before, surface.lower() in charged_lower)
             and (name.known or name.score >= min_score)
+            and _is_victim(
+                sentence,
+                before,
+                surface.lower() in charged_lower,
+                role_near(text, name.start, name.end),
+            )
         ):
             out.append(
                 Finding(
@@ -261,8 +387,10 @@ def name_findings(
             m_before = AGE_BEFORE_NAME_RE.search(text[max(0, name.start - 40) : name.start])
             age = int(m_before.group(1)) if m_before else None
         child_age = age is not None and age < 18
+        # A child word counts only in the name's own sentence: "... as Solomon Small. A
+        # 17-year-old boy was arrested" is about two people.
         child_word = age is None and bool(
-            CHILD_WORD_RE.search(text[max(0, name.start - 40) : name.end + 20])
+            CHILD_WORD_RE.search(text[max(s0, name.start - 40) : min(s1, name.end + 20)])
         )
         plausible = (name.known or name.score >= min_score) and not officer
         if plausible and (child_age or child_word) and _is_deceased(text, name):
@@ -320,21 +448,45 @@ def name_findings(
     return out, red
 
 
+_VICTIM_PASSIVE_RE: Final = cue(
+    r"(?:was|were|been|being)\s+(?:(?:sexually|indecently)\s+)?(?:raped|assaulted|attacked|groomed|abused"
+    r"|filmed|touched|exposed\s+to)|(?:filming|photographing|upskirting)\s+(?:a|an|her|the)"
+)
+
+
 def identifiers_of_protected_people(text: str) -> list[Finding]:
-    """Schools and home streets that identify a sexual-offence victim or a child suspect."""
+    """Schools, workplaces, hospital wards and home streets that identify a sexual-offence
+    victim, and schools and streets that identify a child suspect."""
     out: list[Finding] = []
     low = text.lower()
-    if not any_trigger(low, ("school", "academy", "college", "infants", "juniors", "live")):
+    sexual_cue = any_trigger(low, SEXUAL_TRIGGERS)
+    if not any_trigger(
+        low, ("school", "academy", "college", "infants", "juniors", "live")
+    ) and not (
+        sexual_cue and any_trigger(low, ("work", "employ", "volunteer", "ward", "from ", "home"))
+    ):
         return out
-    sexual = any_trigger(low, SEXUAL_TRIGGERS) and bool(SEXUAL_RE.search(text))
+    sexual = sexual_cue and bool(SEXUAL_RE.search(text))
     child = bool(CHILD_AGE_RE.search(text))
     criminal = bool(CRIMINAL_RE.search(text))
     if (not sexual and not (child and criminal)) or (MISSING_RE.search(text) and not sexual):
         return out
-    targets = [(m.start(), m.end()) for m in SCHOOL_RE.finditer(text)]
-    targets += [(m.start(), m.end()) for m in LIVES_ON_RE.finditer(text)]
-    for a, b in targets:
-        if sexual and VICTIM_RE.search(text):
+    # Schools and "lives on" streets count for a victim whenever the text is about one;
+    # workplaces, wards and "from <street>" only when the words around them say the
+    # victim (they are as often the offender's or a place in the story).
+    targets = [(m.start(), m.end(), False) for m in SCHOOL_RE.finditer(text)]
+    targets += [(m.start(), m.end(), False) for m in LIVES_ON_RE.finditer(text)]
+    victim_text = sexual and bool(VICTIM_RE.search(text) or _VICTIM_PASSIVE_RE.search(text))
+    if sexual:
+        targets += [(m.start(), m.end(), True) for m in WORKPLACE_RE.finditer(text)]
+        targets += [(m.start(), m.end(), True) for m in HOME_STREET_RE.finditer(text)]
+    seen: list[tuple[int, int]] = []
+    for a, b, detail in targets:
+        if span_overlaps(a, b, seen):
+            continue
+        seen.append((a, b))
+        role = role_near(text, a, b, detail) if sexual else None
+        if sexual and (role == "victim" or (role is None and victim_text and not detail)):
             out.append(
                 Finding(
                     "victim_identification",
@@ -346,7 +498,7 @@ def identifiers_of_protected_people(text: str) -> list[Finding]:
                     "identifies the victim.",
                 )
             )
-        elif child and criminal:
+        elif child and criminal and (a, b) in _school_or_street(text):
             out.append(
                 Finding(
                     "child_identification",
@@ -360,16 +512,36 @@ def identifiers_of_protected_people(text: str) -> list[Finding]:
     return out
 
 
-_CHARGE_RE: Final = cue(
-    r"charged|accused|defendant|will\s+appear|due\s+to\s+appear|appear(?:s|ed)?\s+(?:at|before)|remanded|trial"
+def _school_or_street(text: str) -> set[tuple[int, int]]:
+    spans = {(m.start(), m.end()) for m in SCHOOL_RE.finditer(text)}
+    return spans | {(m.start(), m.end()) for m in LIVES_ON_RE.finditer(text)}
+
+
+_CHARGE_RE: Final = re.compile(
+    r"\b(?:charged|accused|defendant|will\s+appear|due\s+to\s+appear|appear(?:s|ed)?\s+(?:at|before)|remanded"
+    r"|trial)\b|(?<!\bin\s)\bcharges?\s+(?:of|against)\b",
+    re.IGNORECASE,
 )
 _VERDICT_RE: Final = cue(r"jailed|sentenced|found\s+guilty|convicted|pleaded\s+guilty|admitted")
 _PREJUDICE_RE: Final = cue(
     r"(?:clearly|obviously|definitely|undoubtedly|certainly)\s+guilty|we\s+know\s+(?:he|she|they)\s+did(?:\s+it)?"
     r"|guilty\s+of\s+this|(?:he|she|they)\s+did\s+it|monster|thug|scum|scumbag|animal|evil|predator|beast|vile|sick"
     r"|previous\s+convictions?|previously\s+(?:convicted|jailed)|(?:long\s+)?history\s+of\s+(?:violence|offending|abuse)"
-    r"|known\s+to\s+(?:the\s+)?police|served\s+time|has\s+form|done\s+this\s+before|the\s+(?:killer|murderer|rapist|attacker)\s+of"
-    r"|career\s+criminal|serial\s+(?:offender|rapist|burglar)"
+    r"|known\s+to\s+(?:the\s+)?police|served\s+time|has\s+form|done\s+this\s+before"
+    r"|the\s+(?:killer|murderer|rapist|attacker|culprit|perpetrator|robber|abuser|paedophile|pedophile)s?"
+    r"|career\s+criminal|serial\s+(?:offender|rapist|burglar)|prolific\s+(?:offender|criminal|thief|burglar)"
+    r"|notorious|nasty\s+piece\s+of\s+work|terrori[sz](?:ed|ing)|reign\s+of\s+terror|menace|bully|coward(?:ly)?"
+    r"|idiot|moron|selfish|lowlife|low-life|disgusting|despicable|heartless"
+    r"|(?:nasty|dangerous|violent|evil|vile)\s+(?:man|woman|individual|character|thug|bully|person)"
+    r"|(?:got|came)\s+out\s+of\s+(?:prison|jail)|only\s+(?:just\s+)?(?:been\s+)?released\s+from\s+(?:prison|jail)"
+    r"|(?:will|is\s+going\s+to|'ll)\s+go\s+down|behind\s+bars\s+where\s+(?:he|she|they)\s+belongs?"
+)
+
+
+# "still searching for the attacker": someone not yet identified, not the accused.
+_STILL_SOUGHT_RE: Final = re.compile(
+    r"\b(?:for|find|trace|tracing|identify|identifying|locate|locating|catch|catching|seen|saw)\s+$",
+    re.IGNORECASE,
 )
 
 
@@ -379,7 +551,7 @@ def contempt(text: str, context: ScreenContext) -> list[Finding]:
     named_charged = any(n.lower() in low for n in context.charged_names)
     if not (
         named_charged
-        or any_trigger(low, ("charged", "accused", "defendant", "appear", "remanded", "trial"))
+        or any_trigger(low, ("charge", "accused", "defendant", "appear", "remanded", "trial"))
     ):
         return []
     if not (_CHARGE_RE.search(text) or named_charged) or _VERDICT_RE.search(text):
@@ -395,6 +567,7 @@ def contempt(text: str, context: ScreenContext) -> list[Finding]:
             "remove this.",
         )
         for m in _PREJUDICE_RE.finditer(text)
+        if not (m.group()[:4].lower() == "the " and _STILL_SOUGHT_RE.search(text, 0, m.start()))
     ]
 
 
@@ -414,25 +587,51 @@ _OPERATION_RE: Final = cue(
 )
 _STAFFING_RE: Final = re.compile(
     r"\b(?:(?:only|just)\s+(?:one|two|three|four|\d)\s+(?:officers?|pcsos?|cops|units?|cars?|response\s+cars?)"
-    r"(?:\s+(?:on\s+(?:shift|duty)|available|covering|working))?|no\s+(?:officers|police|cops|units)\s+"
+    r"(?:(?:\s+(?:is|are|will\s+be))?\s+(?:on\s+(?:shift|duty)|available|covering|working))?"
+    r"|no\s+(?:officers|police|cops|units)\s+"
     r"(?:on\s+(?:shift|duty)|covering|available|working)(?:\s+[A-Z][\w-]+)?(?:\s+(?:tonight|today|this\s+\w+))?"
     r"|short[\s-]staffed|understaffed|skeleton\s+(?:staff|crew|shift)|(?:station|front\s+counter)\s+"
     r"(?:will\s+be\s+|is\s+)?(?:unmanned|unstaffed|empty))",
     re.IGNORECASE,
 )
+# A count of officers is a gap only when it says who is on duty ("only two officers
+# covering", "no officers on shift") or names the gap ("skeleton crew"); "only two officers
+# were hurt" is not one (amber, for a human to read).
+_STAFFING_GAP_RE: Final = re.compile(
+    r"\b(?:on\s+(?:shift|duty)|available|covering|working|no\s+(?:officers|police|cops|units)|staffed"
+    r"|skeleton|unmanned|unstaffed|empty)\b",
+    re.IGNORECASE,
+)
 _BROKEN_RE: Final = re.compile(
     r"\b(?:cctv|cameras?|alarms?|locks?|gates?|doors?|barriers?|fences?|security\s+lights?|anpr)\b[^.!?\n]{0,45}?"
-    r"\b(?:broken|not\s+working|out\s+of\s+(?:order|action)|disabled|faulty|switched\s+off|hasn't\s+been\s+fixed)",
+    r"\b(?:broken(?!\s+in(?:to)?\b)|not\s+working|out\s+of\s+(?:order|action|use|service)|disabled|faulty|switched\s+off"
+    r"|hasn't\s+been\s+fixed|(?:is|are|'s|has\s+been|have\s+been|currently|still|remains?|went|gone)\s+"
+    r"(?:down|offline|unplugged|not\s+recording)|(?:doesn't|does\s+not|isn't|is\s+not|won't|will\s+not"
+    r"|can't|cannot)\s+(?:work(?:ing)?|lock|close|shut|record(?:ing)?))\b",
     re.IGNORECASE,
+)
+_SYSTEM_RE: Final = re.compile(
+    r"(?:cctv|cameras?|alarms?|anpr|security\s+lights?)\b", re.IGNORECASE
+)
+# Where ANPR or covert cameras are: knowing it lets offenders avoid them.
+_CAMERA_SITE_RE: Final = re.compile(
+    r"\b(?:ANPR|automatic\s+number\s+plate\s+recognition|covert|hidden)\s+(?:cameras?|sites?|units?|readers?)\b"
+    r"[^.!?\n]{0,40}?\b(?:on|at|in|near|outside|past|by|along)\s+(?:the\s+)?(?:[A-Z]\d{1,4}\b|[A-Z][\w'-]+)"
+    r"[^.!?\n]{0,40}?(?=\s+(?:is|are|has|have|was|will)\b|[.!?\n,]|$)",
 )
 _OFFICER_PRIVATE_RE: Final = re.compile(
     # case-sensitive only where a capital marks a place name ("lives in Bramhall", not
     # "lost their lives in the service")
     r"\b(?:(?i:home\s+address)|(?i:lives)\s+(?:at|in|on)\s+[A-Z0-9][\w-]+"
+    r"|(?i:lives)\s+(?:[\w'-]+\s+){0,5}?(?i:at|in|on|near|off)\s+[A-Z0-9][\w-]+(?:\s+[A-Z][\w-]+){0,3}"
     r"|(?i:personal\s+(?:mobile|phone|number|email|facebook|instagram))"
     r"|(?i:drives\s+a\s+\w+(?:\s+\w+)?)"
     r"|(?i:(?:his|her)\s+(?:wife|husband|partner|kids|children)(?:'s)?\s+(?:go|goes|attend|attends|name))"
     r"|(?i:home\s+(?:phone|number)))",
+)
+# Who "lives" somewhere: he, she, who or a name ("Mike lives ..."), not "their lives".
+_LIVES_SUBJECT_RE: Final = re.compile(
+    r"(?:\b(?:[Hh]e|[Ss]he|[Ww]ho|also|now|still)|\b[A-Z][\w'\u2019-]*,?)\s+$"
 )
 _OFFICER_RE: Final = re.compile(
     r"\b(?:PCSO|PC|DC|DS|DI|DCI|Sgt|Sergeant|Insp|Inspector|Supt|Constable|officer|detective)\b"
@@ -496,12 +695,14 @@ def operational(text: str) -> list[Finding]:
         ),
     )
     for m in _STAFFING_RE.finditer(text) if staffing else ():
+        # A stated gap is red: it tells offenders when and where police are thin.
+        gap = bool(_STAFFING_GAP_RE.search(m.group()))
         out.append(
             Finding(
                 "operational_detail",
                 m.start(),
                 m.end(),
-                "amber",
+                "red" if gap else "amber",
                 OPSEC
                 + " Revealing staffing levels or gaps shows when and where offenders will not "
                 "be caught.",
@@ -519,17 +720,49 @@ def operational(text: str) -> list[Finding]:
             "faulty",
             "switched off",
             "been fixed",
+            "down",
+            "offline",
+            "out of use",
+            "out of service",
+            "unplugged",
+            "not recording",
+            "n't work",
+            "not work",
+            "n't lock",
+            "not lock",
+            "n't close",
+            "not close",
+            "n't record",
         ),
+    ) and any_trigger(
+        low,
+        ("cctv", "camera", "alarm", "lock", "gate", "door", "barrier", "fence", "light", "anpr"),
     )
     for m in _BROKEN_RE.finditer(text) if broken else ():
+        if m.group().lower().endswith(("down", "offline")) and not _SYSTEM_RE.match(m.group()):
+            continue  # "the level crossing gates are down": down means shut, not broken
+        # "the alarm was disabled by the burglars" tells what offenders did: amber.
+        by_offender = text.startswith(" by", m.end())
+        out.append(
+            Finding(
+                "operational_detail",
+                m.start(),
+                m.end(),
+                "amber" if by_offender else "red",
+                OPSEC + " Publicising a broken camera, lock or alarm invites crime there.",
+                "Report the fault internally and remove it from the post.",
+            )
+        )
+    camera_site = any_trigger(low, ("anpr", "plate recognition", "covert", "hidden"))
+    for m in _CAMERA_SITE_RE.finditer(text) if camera_site else ():
         out.append(
             Finding(
                 "operational_detail",
                 m.start(),
                 m.end(),
                 "amber",
-                OPSEC + " Publicising a broken camera, lock or alarm invites crime there.",
-                "Report the fault internally and remove it from the post.",
+                OPSEC + " Publishing where ANPR or covert cameras are lets offenders avoid them.",
+                "Say that cameras are in use in the area without giving their locations.",
             )
         )
     private = any_trigger(
@@ -538,6 +771,10 @@ def operational(text: str) -> list[Finding]:
     )
     if private and _OFFICER_RE.search(text):
         for m in _OFFICER_PRIVATE_RE.finditer(text):
+            if m.group()[:5].lower() == "lives" and not _LIVES_SUBJECT_RE.search(
+                text, max(0, m.start() - 30), m.start()
+            ):
+                continue  # "lost their lives in ...": not where someone lives
             out.append(
                 Finding(
                     "operational_detail",
@@ -551,3 +788,59 @@ def operational(text: str) -> list[Finding]:
                 )
             )
     return out
+
+
+# A private person's name joined to their own number, email, date of birth or address:
+# "Mrs Pat Okafor (0117 ...)", "Alan Birch, date of birth ...", "Derek ... takes calls on".
+_OWNER_GAP_RE: Final = re.compile(
+    r"^[\s,:;(\[\u2013\u2014-]*(?:(?:on|at|of|tel\.?|telephone|phone|mob(?:ile)?\.?|e-?mail|dob|d\.o\.b\.?"
+    r"|date\s+of\s+birth|born|(?:who\s+)?lives\s+at|aged\s+\d{1,3},?\s*(?:of)?)\b[\s:.,(\[]*)?$"
+    r"|^[^.!?\n]{0,45}\b(?:takes?|taking|answers?)\s+calls\b[^.!?\n]{0,30}$"
+    r"|^[^.!?\n]{0,30}\b(?:can\s+be\s+(?:reached|contacted|called|emailed)|(?:his|her|their)\s+"
+    r"(?:number|mobile|phone|landline|e-?mail|address)\s+is)\b[^.!?\n]{0,12}$",
+    re.IGNORECASE,
+)
+_NAME_PRIVATE_NOTE: Final = (
+    " Here the name sits next to the person's own contact details or identifiers, which "
+    "makes them identifiable and contactable."
+)
+
+
+def link_names_to_identifiers(
+    text: str,
+    names: list[Finding],
+    identifiers: list[Finding],
+    landlines: list[Finding],
+) -> tuple[list[Finding], list[Finding]]:
+    """Raise a private-looking name joined to personal data, and a landline joined to one.
+
+    ``names`` are the ``personal_data`` findings from :func:`name_findings`;
+    ``identifiers`` the red format findings (a private person's phone, mailbox, date of
+    birth, home address, NI number); ``landlines`` the format findings for landline numbers that
+    the text did not tie to anyone (info). Returns the new ``names`` and ``landlines``:
+    a name directly followed by such data becomes at least amber; a landline directly
+    after a private-looking name becomes red.
+    """
+    if not names or not (identifiers or landlines):
+        return names, landlines
+    new_names: list[Finding] = []
+    raised_lines: set[int] = set()
+    for n in names:
+        if n.kind != "personal_data":
+            new_names.append(n)
+            continue
+        joined = False
+        for i, f in enumerate(landlines + identifiers):
+            gap = text[n.end : f.start]
+            if f.start < n.end or len(gap) > 80 or not _OWNER_GAP_RE.match(gap):
+                continue
+            joined = True
+            if i < len(landlines):
+                raised_lines.add(i)
+        if joined and n.severity == "info":
+            n = replace(n, severity="amber", explanation=n.explanation + _NAME_PRIVATE_NOTE)
+        new_names.append(n)
+    new_lines = [
+        replace(f, severity="red") if i in raised_lines else f for i, f in enumerate(landlines)
+    ]
+    return new_names, new_lines

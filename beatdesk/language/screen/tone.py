@@ -17,17 +17,40 @@ _PROFANITY_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _MOCK_RE: Final = cue(r"lol|lmao|rofl|haha+|hahaha\w*|what\s+a\s+joke|good\s+luck\s+with\s+that")
+# Talking down to the public: the people a force serves, not offenders.
+_DISMISS_RE: Final = re.compile(
+    r"\b(?:keyboard\s+(?:warriors?|heroes|experts?)|armchair\s+(?:detectives?|experts?|critics?|warriors?)"
+    r"|do\s+something\s+(?:useful|productive)(?:\s+for\s+once)?|get\s+a\s+life|get\s+off\s+(?:facebook|twitter|x"
+    r"|social\s+media|your\s+(?:phone|sofa|backside|high\s+horse)|the\s+sofa)|(?:stop|quit)\s+(?:moaning|whining"
+    r"|whingeing|whinging|complaining|crying)|moaners|whingers|snowflakes?|wind\s+your\s+neck\s+in"
+    r"|cry\s+(?:more|about\s+it)|for\s+once\s+in\s+your\s+li(?:fe|ves)|touch\s+grass|nobody\s+cares|get\s+over\s+it"
+    r"|boo[\s-]hoo|diddums|some\s+people\s+(?:need\s+to|should)\s+(?:grow\s+up|get))\b|🙄|🤦",
+    re.IGNORECASE,
+)
 _PARTY_RE: Final = re.compile(
     r"\b(?:Tory|Tories|Conservative(?:s|\s+Party|\s+government|\s+council)?|Labour(?:\s+Party|\s+government|\s+council|\s+MP)?"
     r"|Lib\s*Dems?|Liberal\s+Democrats?|Reform\s+UK|SNP|Plaid\s+Cymru|Green\s+Party)\b"
 )
 _OPINION_RE: Final = cue(
-    r"vote|voting|wrecked|ruined|useless|disgrace\w*|pathetic|failed|failure|cuts|brilliant|support|back|blame|fault|thanks\s+to|excuse"
+    r"vote|voting|voters?|wrecked|ruined|useless|disgrace\w*|pathetic|failed|failure|failing|cuts|brilliant"
+    r"|support(?:s|ed|ing)?|back(?:s|ed|ing)?|blame\w*|fault|thanks\s+to|excuse|endors\w*|champion\w*|truly"
+    r"|only\s+party|best\s+party|let\s+(?:us|you)\s+down|betray\w*"
+)
+# Backing a party or candidate, or steering votes, even without naming one.
+_ENDORSE_RE: Final = re.compile(
+    r"\b(?:the\s+)?only\s+(?:party|candidate|politicians?)\b[^.!?\n]{0,60}"
+    r"|\b(?:party|candidate)\s+(?:that|who)\s+(?:\w+\s+){0,2}(?:backs|supports|cares|stands\s+up|listens|gets\s+it)"
+    r"\b[^.!?\n]{0,40}"
+    r"|\b(?:best|right|only)\s+(?:party|candidate|choice)\s+(?:for|to)\b[^.!?\n]{0,40}"
+    r"|\b(?:voters?|you|residents|people|everyone|electors?)\s+(?:will\s+|to\s+|should\s+|must\s+|can\s+)?"
+    r"(?:remember|think\s+(?:about|of)|bear\s+in\s+mind|(?:don't|do\s+not|not)\s+forget)\b[^.!?\n]{0,60}?"
+    r"\b(?:vote|voting|ballot(?:\s+box)?|polls|polling|election)\b",
+    re.IGNORECASE,
 )
 
 
 def tone(text: str) -> list[Finding]:
-    """Insults, profanity, mockery and party politics."""
+    """Insults, profanity, mockery (of offenders or the public) and party politics."""
     out: list[Finding] = []
     low = text.lower()
     insults = any_trigger(
@@ -108,6 +131,45 @@ def tone(text: str) -> list[Finding]:
                 "Remove the mockery; keep to the facts and the advice.",
             )
         )
+    dismissive = any_trigger(
+        low,
+        (
+            "keyboard",
+            "armchair",
+            "something useful",
+            "something productive",
+            "get a life",
+            "get off",
+            "moan",
+            "whin",
+            "snowflake",
+            "wind your neck",
+            "cry more",
+            "cry about",
+            "for once in your",
+            "touch grass",
+            "nobody cares",
+            "get over it",
+            "boo hoo",
+            "boo-hoo",
+            "diddums",
+            "some people",
+            "🙄",
+            "🤦",
+        ),
+    )
+    for m in _DISMISS_RE.finditer(text) if dismissive else ():
+        out.append(
+            Finding(
+                "tone",
+                m.start(),
+                m.end(),
+                "amber",
+                TONE + " Talking down to the public reads as the force mocking the people it "
+                "serves.",
+                "Acknowledge the concern and give facts or a way to help instead.",
+            )
+        )
     political = any_trigger(
         text,
         (
@@ -137,6 +199,43 @@ def tone(text: str) -> list[Finding]:
                 "political "
                 "party (College of Policing Code of Ethics; pre-election period rules).",
                 "Remove the party reference or state only neutral facts.",
+            )
+        )
+    steering = any_trigger(
+        low,
+        (
+            "only party",
+            "only candidate",
+            "only politic",
+            "party that",
+            "party who",
+            "candidate that",
+            "candidate who",
+            "party for",
+            "party to",
+            "choice for",
+            "choice to",
+            "candidate for",
+            "candidate to",
+            "vote",
+            "ballot",
+            "polls",
+            "polling",
+            "election",
+        ),
+    )
+    for m in _ENDORSE_RE.finditer(text) if steering else ():
+        party = bool(_PARTY_RE.search(text))
+        out.append(
+            Finding(
+                "tone",
+                m.start(),
+                m.end(),
+                "red" if party else "amber",
+                "Political neutrality: police communications must not back a party or "
+                "candidate or tell people how to vote (College of Policing Code of Ethics; "
+                "pre-election period rules).",
+                "Remove the endorsement; keep to neutral facts about policing.",
             )
         )
     return out

@@ -6,11 +6,18 @@ Police posts (``../shared/data/screening/uk_police_posts_train.csv``, read, neve
 a post is held out when ``sha1(text) % 4 == 0`` (about a quarter); the rest is the
 development part the severities were chosen on. Cases (``cases.jsonl`` beside this
 file): ids starting ``d`` are development cases, ``h`` held-out cases written before
-the rules were first run.
+the rules were first run. ``--split independent`` reads ``cases_independent.jsonl``:
+cases written by a second engineer who never saw the rules or the other cases (used
+since to fix the rules, so no longer held out). ``--split blind2`` reads
+``cases_blind2.jsonl``, a second blind set written after those fixes. They
+are screened with an agency context (``allowed_domains`` police.uk and gov.uk, as a
+force's own domains always are in the product) unless the case gives one; the figure
+without any context is printed after it.
 
-A case's expectation is met when a finding of the expected kind overlaps the expected
-substring with at least the expected severity; ``risk`` (when given) must match exactly
-and ``not_red`` cases must not come out red.
+A case's expectation is *caught* when a finding of the expected kind overlaps the
+expected substring with at least the expected severity, and *detected* when such a
+finding is at least amber (both are printed per kind); ``risk`` (when given) must match
+exactly and ``not_red`` cases must not come out red.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from beatdesk.language.screen import ScreenContext, screen
 from beatdesk.language.screen.model import SEVERITY_RANK
@@ -65,18 +73,44 @@ def evaluate_posts(split: str, show: int) -> None:
         print(line)
 
 
-def evaluate_cases(split: str, verbose: bool) -> None:
+# A force's own domains are always configured in the product, so cases that do not give
+# a context are screened as an agency would screen them (``--split independent`` only;
+# the d/h cases were written against the bare default and keep it).
+AGENCY_CONTEXT = ScreenContext(allowed_domains=("police.uk", "gov.uk"))
+
+
+def load_cases(split: str) -> list[dict[str, Any]]:
+    source = {
+        "independent": "cases_independent.jsonl",
+        "blind2": "cases_blind2.jsonl",
+    }.get(split, "cases.jsonl")
     cases = [
         json.loads(line)
-        for line in (HERE / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (HERE / source).read_text(encoding="utf-8").splitlines()
         if line
     ]
-    cases = [c for c in cases if c["split"] == split]
+    return [c for c in cases if c["split"] == split]
+
+
+def evaluate_cases(
+    split: str, verbose: bool, default_context: ScreenContext | None = None, label: str = ""
+) -> tuple[int, int, int, int, int]:
+    """Print per-kind results; return (expected, caught, detected, risk_ok, risk_total).
+
+    Two views of an expected finding, both printed:
+
+    - *caught*: a finding of the expected kind overlaps the expected text at the expected
+      severity or above (``min_severity``, amber when not given);
+    - *detected*: a finding of the expected kind overlaps it at amber or above, whatever
+      severity the case asked for (the author would still be stopped and told why).
+    """
+    cases = load_cases(split)
     by_kind: Counter[str] = Counter()
     hit_kind: Counter[str] = Counter()
+    seen_kind: Counter[str] = Counter()
     risk_total = risk_ok = 0
     for case in cases:
-        ctx = ScreenContext.from_json(case["context"]) if "context" in case else None
+        ctx = ScreenContext.from_json(case["context"]) if "context" in case else default_context
         text = case["text"]
         s = screen(text, ctx)
         problems: list[str] = []
@@ -84,17 +118,19 @@ def evaluate_cases(split: str, verbose: bool) -> None:
             a = text.index(exp["covers"])
             b = a + len(exp["covers"])
             need = SEVERITY_RANK[exp.get("min_severity", "amber")]
-            ok = any(
-                f.kind == exp["kind"]
-                and f.start < b
-                and a < f.end
-                and SEVERITY_RANK[f.severity] >= need
+            overlapping = [
+                SEVERITY_RANK[f.severity]
                 for f in s.findings
-            )
+                if f.kind == exp["kind"] and f.start < b and a < f.end
+            ]
+            ok = any(r >= need for r in overlapping)
+            seen = any(r >= SEVERITY_RANK["amber"] for r in overlapping)
             by_kind[exp["kind"]] += 1
             hit_kind[exp["kind"]] += ok
+            seen_kind[exp["kind"]] += seen
             if not ok:
-                problems.append(f"missed {exp['kind']} {exp['covers']!r}")
+                how = "under-rated" if seen else "missed"
+                problems.append(f"{how} {exp['kind']} {exp['covers']!r}")
         if "risk" in case or case.get("not_red"):
             risk_total += 1
             good = s.risk == case["risk"] if "risk" in case else s.risk != "red"
@@ -105,21 +141,37 @@ def evaluate_cases(split: str, verbose: bool) -> None:
             found = [(f.kind, f.severity, text[f.start : f.end]) for f in s.findings]
             print(f"  {case['id']}: {'; '.join(problems)} | found {found}")
     total = sum(by_kind.values())
+    caught = sum(hit_kind.values())
+    detected = sum(seen_kind.values())
     print(
-        f"cases ({split}): {len(cases)} cases, {total} expected findings, "
-        f"caught {sum(hit_kind.values())} "
-        f"({sum(hit_kind.values()) / max(total, 1):.0%}); overall risk right {risk_ok}/{risk_total}"
+        f"cases ({split}{label}): {len(cases)} cases, {total} expected findings; "
+        f"caught at the expected severity {caught} ({caught / max(total, 1):.0%}); "
+        f"detected at amber or above {detected} ({detected / max(total, 1):.0%}); "
+        f"overall risk right {risk_ok}/{risk_total}"
     )
+    print(f"  {'kind':22s} {'caught@expected':>16s} {'detected>=amber':>16s}")
     for kind in sorted(by_kind):
-        print(f"  {kind:22s} {hit_kind[kind]}/{by_kind[kind]}")
+        cell1 = f"{hit_kind[kind]}/{by_kind[kind]}"
+        cell2 = f"{seen_kind[kind]}/{by_kind[kind]}"
+        print(f"  {kind:22s} {cell1:>16s} {cell2:>16s}")
+    return total, caught, detected, risk_ok, risk_total
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "heldout"), default="dev")
+    parser.add_argument(
+        "--split", choices=("dev", "heldout", "independent", "blind2"), default="dev"
+    )
     parser.add_argument("--show", type=int, default=0, help="print this many flagged posts")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.split in {"independent", "blind2"}:
+        evaluate_cases(
+            args.split, not args.quiet, AGENCY_CONTEXT, ", agency context: police.uk, gov.uk"
+        )
+        print()
+        evaluate_cases(args.split, False, None, ", no context")
+        return 0  # police posts have only dev and held-out parts
     evaluate_cases(args.split, not args.quiet)
     if POSTS.exists():
         evaluate_posts(args.split, args.show)
