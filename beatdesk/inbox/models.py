@@ -91,6 +91,13 @@ class PublicContact(models.Model):
     def __str__(self) -> str:
         return self.handle or self.display_name or self.author_id
 
+    def author_match(self) -> Q:
+        """The inbound messages this account wrote, matched by author (a platform that
+        gives no author id is matched by handle, as ``process.author_key`` keys it)."""
+        return Q(agency_id=self.agency_id, platform=self.platform) & (
+            Q(author_id=self.author_id) | Q(author_id="", author_handle=self.author_id)
+        )
+
 
 class ContactNote(models.Model):
     contact = models.ForeignKey(PublicContact, on_delete=models.PROTECT, related_name="notes")

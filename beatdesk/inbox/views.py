@@ -360,11 +360,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             messages.success(request, "Note added.")
             return redirect("inbox:contact", contact_id=contact.pk)
     history = (
-        InboundMessage.objects.filter(
-            Q(author_id=contact.author_id) | Q(author_id="", author_handle=contact.author_id),
-            agency_id=contact.agency_id,
-            platform=contact.platform,
-        )
+        InboundMessage.objects.filter(contact.author_match())
         .select_related("triage", "account")
         .order_by("-created_at")[:500]
     )

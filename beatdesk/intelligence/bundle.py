@@ -27,7 +27,6 @@ are left out), so rebuilding the same export gives the same bytes.
 from __future__ import annotations
 
 import html
-import json
 import logging
 from datetime import UTC, datetime
 from importlib import metadata
@@ -36,11 +35,11 @@ from typing import Any
 from django.db.models import Q
 
 from beatdesk.audit.models import AuditEvent
-from beatdesk.channels.models import InboundMessage, InboundRevision
+from beatdesk.channels.models import InboundMessage, InboundRevision, MediaFile
 from beatdesk.inbox.models import Reply
 
 from .models import CapturedMedia, EvidenceExport
-from .seal import pack
+from .seal import json_file, pack
 
 TOOL = "Beatdesk"
 
@@ -56,10 +55,6 @@ def _utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
 def _payloads(
@@ -95,13 +90,8 @@ def _payloads(
     return files, held
 
 
-EXTENSIONS = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "video/mp4": ".mp4",
-}
+# The types we store for posts, plus WebP, which platforms serve but we never upload.
+EXTENSIONS = {**MediaFile.EXTENSIONS, "image/webp": ".webp"}
 
 
 def _media(
@@ -271,7 +261,7 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
     page = _transcript_html(export, rows)
     files["transcript.html"] = page.encode("utf-8")
     files["transcript.pdf"] = _pdf(page)
-    files["capture.json"] = _json(
+    files["capture.json"] = json_file(
         {
             "export": export.pk,
             "agency": export.agency.name,
@@ -307,7 +297,7 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
             ],
         }
     )
-    files["custody.json"] = _json(
+    files["custody.json"] = json_file(
         {
             "about": "Audit trail events about this material, up to the export, with the "
             "chain hashes of the live trail (row_hash = SHA-256 of prev_hash, a newline "
@@ -319,7 +309,7 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
     )
     if export.report is not None:
         report = export.report
-        files["report.json"] = _json(
+        files["report.json"] = json_file(
             {
                 "reference": report.reference,
                 "grading": report.grading,

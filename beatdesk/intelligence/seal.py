@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import sys
 import zipfile
@@ -40,6 +41,12 @@ UNREADABLE = (
     zlib.error,
 )
 ENTRY_LINE = re.compile(r"^([0-9a-f]{64})  (\S(?:.*\S)?)$")
+
+
+def json_file(value: object) -> bytes:
+    """A JSON file for a bundle: keys sorted, indented, UTF-8, one newline at the end,
+    so the same value always gives the same bytes."""
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
 def manifest_for(files: Mapping[str, bytes]) -> bytes:

@@ -14,6 +14,7 @@ from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.roles import ALL_ROLES
 from beatdesk.channels.models import InboundMessage
 from beatdesk.inbox.access import access_conversation
+from beatdesk.web.feedback import run_with_message
 
 from . import actions
 from .access import ANALYSTS, access_export, access_report
@@ -86,17 +87,13 @@ def raise_from_conversation(request: HttpRequest, conversation_id: int) -> HttpR
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     staff = staff_of(request)
     report = access_report(staff, report_id)
-    show_source = True  # analysts only reach this page
-    actions.record_consultation(
-        actor=staff, report=report, request=request, source_shown=show_source
-    )
+    # Only analysts reach this page, and they read the source details too.
+    actions.record_consultation(actor=staff, report=report, request=request, source_shown=True)
     return render(
         request,
         "intelligence/report.html",
         {
             "report": report,
-            "show_source": show_source,
-            "is_analyst": True,
             "cited": report.messages.select_related("account").order_by("created_at", "id"),
             "exports": report.exports.select_related("created_by"),
         },
@@ -108,11 +105,9 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_take(request: HttpRequest, report_id: int) -> HttpResponse:
     staff = staff_of(request)
     report = access_report(staff, report_id)
-    try:
-        actions.take_report(actor=staff, report=report)
-        messages.success(request, "It is yours.")
-    except ActionError as error:
-        messages.error(request, str(error))
+    run_with_message(
+        request, "It is yours.", lambda: actions.take_report(actor=staff, report=report)
+    )
     return redirect("intelligence:report", report_id=report.pk)
 
 

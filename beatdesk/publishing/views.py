@@ -21,6 +21,7 @@ from beatdesk.channels.media import store_media
 from beatdesk.channels.models import ConnectedAccount, MediaFile
 from beatdesk.channels.publish import check_postable
 from beatdesk.channels.registry import connector_class
+from beatdesk.web.feedback import run_with_message
 
 from . import actions
 from .access import access_follow_up, access_post
@@ -341,12 +342,7 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 def _run(request: HttpRequest, post: Post, done: str, change: Any) -> HttpResponse:
-    try:
-        change()
-    except ActionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done)
+    run_with_message(request, done, change)
     return _back(post)
 
 

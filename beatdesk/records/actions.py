@@ -5,7 +5,6 @@ content."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +23,7 @@ from beatdesk.audit.record import record_event
 from beatdesk.channels.models import InboundMessage, InboundRevision
 from beatdesk.inbox.models import ContactNote, Conversation, MessageTriage, PublicContact, Reply
 from beatdesk.intelligence.models import CapturedMedia, EvidenceExport, IntelligenceReport
-from beatdesk.intelligence.seal import pack
+from beatdesk.intelligence.seal import json_file, pack
 
 from .models import (
     DEFAULT_RETENTION,
@@ -49,10 +48,8 @@ def retention_days(agency: Agency) -> dict[str, int]:
 def messages_of(contact: PublicContact) -> Q:
     """The messages a public account sent: those the inbox filed under the contact,
     and (for any not triaged yet) those with its author id."""
-    return Q(agency_id=contact.agency_id) & (
-        Q(triage__conversation__contact=contact)
-        | Q(platform=contact.platform, author_id=contact.author_id)
-        | Q(platform=contact.platform, author_id="", author_handle=contact.author_id)
+    return Q(agency_id=contact.agency_id, triage__conversation__contact=contact) | (
+        contact.author_match()
     )
 
 
@@ -301,10 +298,6 @@ def _utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
 def subject_access_export(*, actor: Staff, contact: PublicContact) -> bytes:
     """Everything held about one public account, as a verifiable bundle: their messages
     (with the platforms' payloads), notes about them, conversations, reports citing them
@@ -340,7 +333,7 @@ def subject_access_export(*, actor: Staff, contact: PublicContact) -> bytes:
         Q(object_type="intelligence.evidenceexport", object_id__in=exports_of)
         | Q(object_type="inbox.publiccontact", object_id=str(contact.pk))
     )
-    files["summary.json"] = _json(
+    files["summary.json"] = json_file(
         {
             "contact": {
                 "platform": contact.platform,

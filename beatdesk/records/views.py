@@ -3,8 +3,6 @@ account's records (hold, restriction, subject access export). Thin views."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -12,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from beatdesk.agencies.access import agency_of, staff_of, staff_view
-from beatdesk.agencies.actions import ActionError
 from beatdesk.audit.record import record_event
 from beatdesk.inbox.access import access_contact
 from beatdesk.intelligence.access import access_report
+from beatdesk.web.feedback import run_with_message
 
 from . import actions
 from .access import RECORDS_MANAGERS, access_hold
@@ -28,15 +26,6 @@ from .models import (
     RetainDecision,
     RetentionRule,
 )
-
-
-def _run(request: HttpRequest, done: str, change: Any) -> None:
-    try:
-        change()
-    except ActionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done)
 
 
 @staff_view(RECORDS_MANAGERS)
@@ -85,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def save_rule(request: HttpRequest) -> HttpResponse:
     form = RuleForm(request.POST)
     if form.is_valid():
-        _run(
+        run_with_message(
             request,
             "Retention saved.",
             lambda: actions.save_retention_rule(actor=staff_of(request), **form.cleaned_data),
@@ -119,7 +108,7 @@ def dispose_now(request: HttpRequest) -> HttpResponse:
 def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
     hold = access_hold(request.user, hold_id)
     reason = request.POST.get("reason", "")
-    _run(
+    run_with_message(
         request,
         "Hold released.",
         lambda: actions.release_hold(actor=staff_of(request), hold=hold, reason=reason),
@@ -148,7 +137,7 @@ def contact_records(request: HttpRequest, contact_id: int) -> HttpResponse:
 def contact_hold(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = access_contact(request.user, contact_id)
     reason = request.POST.get("reason", "")
-    _run(
+    run_with_message(
         request,
         "Legal hold placed: nothing of this account will be erased until it is released.",
         lambda: actions.place_hold(actor=staff_of(request), contact=contact, reason=reason),
@@ -164,13 +153,13 @@ def contact_restrict(request: HttpRequest, contact_id: int) -> HttpResponse:
     staff = staff_of(request)
     # The form says which it means: a resent "restrict" must never lift it.
     if request.POST.get("action") == "lift":
-        _run(
+        run_with_message(
             request,
             "Restriction lifted.",
             lambda: actions.lift_restriction(actor=staff, contact=contact, reason=reason),
         )
     elif request.POST.get("action") == "restrict":
-        _run(
+        run_with_message(
             request,
             "Processing restricted.",
             lambda: actions.restrict_processing(actor=staff, contact=contact, reason=reason),
@@ -195,7 +184,7 @@ def contact_subject_access(request: HttpRequest, contact_id: int) -> HttpRespons
 def report_hold(request: HttpRequest, report_id: int) -> HttpResponse:
     report = access_report(request.user, report_id)
     reason = request.POST.get("reason", "")
-    _run(
+    run_with_message(
         request,
         "Legal hold placed.",
         lambda: actions.place_hold(actor=staff_of(request), report=report, reason=reason),
@@ -211,7 +200,7 @@ def report_retain(request: HttpRequest, report_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the reason and a next review date.")
         return redirect("records:overview")
-    _run(
+    run_with_message(
         request,
         f"{report.reference} retained.",
         lambda: actions.retain_report(actor=staff_of(request), report=report, **form.cleaned_data),
@@ -224,7 +213,7 @@ def report_retain(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_let_go(request: HttpRequest, report_id: int) -> HttpResponse:
     report = access_report(request.user, report_id)
     reason = request.POST.get("reason", "")
-    _run(
+    run_with_message(
         request,
         f"{report.reference} let go: the next disposal run erases it.",
         lambda: actions.let_report_go(actor=staff_of(request), report=report, reason=reason),
