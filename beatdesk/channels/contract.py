@@ -51,6 +51,7 @@ class Capability(enum.StrEnum):
     METRICS = "metrics"
     PROFILES = "profiles"
     HIDE = "hide"  # hide other people's replies or comments from public view
+    AUDIENCE = "audience"  # list followers and the people who liked/reposted our posts
 
 
 class ErrorReason(enum.StrEnum):
@@ -240,6 +241,14 @@ class Profile:
     followers: int | None = None
 
 
+@dataclass(frozen=True)
+class ProfilePage:
+    """A page of public profiles and the cursor for the next one ("" when there is none)."""
+
+    profiles: Sequence[Profile]
+    cursor: str = ""
+
+
 @dataclass
 class RateLimitState:
     """Last rate-limit headers seen; the health page shows it."""
@@ -344,6 +353,15 @@ class Connector(ABC):
 
     def fetch_profile(self, handle_or_id: str) -> Profile:
         raise self._unsupported("profiles")
+
+    def fetch_followers(self, cursor: str = "", limit: int = 100) -> ProfilePage:
+        """A page of the followers of this account."""
+        raise self._unsupported("listing followers")
+
+    def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
+        """A page of the people who liked or reposted one of our posts (repliers are
+        not included: they arrive as inbound messages)."""
+        raise self._unsupported("listing who engaged with a post")
 
 
 @dataclass(frozen=True)

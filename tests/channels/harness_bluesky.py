@@ -380,6 +380,61 @@ class BlueskyHarness:
         like_uri: str = created["uri"]
         return like_uri
 
+    def repost(self, account: Account, uri: str) -> str:
+        record = self.get_record(uri)
+        assert record is not None, uri
+        created = self.xrpc(
+            "POST",
+            "com.atproto.repo.createRecord",
+            as_account=account,
+            body={
+                "repo": account.did,
+                "collection": "app.bsky.feed.repost",
+                "record": {
+                    "$type": "app.bsky.feed.repost",
+                    "subject": {"uri": uri, "cid": record["cid"]},
+                    "createdAt": _now_iso(),
+                },
+            },
+        ).json()
+        repost_uri: str = created["uri"]
+        return repost_uri
+
+    def follow(self, account: Account, subject: Account) -> str:
+        """``account`` follows ``subject`` (once: an existing follow is reused); waits
+        until the AppView lists it among ``subject``'s followers."""
+        if account.did not in self.follower_dids(subject):
+            self.xrpc(
+                "POST",
+                "com.atproto.repo.createRecord",
+                as_account=account,
+                body={
+                    "repo": account.did,
+                    "collection": "app.bsky.graph.follow",
+                    "record": {
+                        "$type": "app.bsky.graph.follow",
+                        "subject": subject.did,
+                        "createdAt": _now_iso(),
+                    },
+                },
+            )
+        _wait_for(
+            f"the AppView to list {account.handle} as a follower of {subject.handle}",
+            lambda: account.did in self.follower_dids(subject),
+            NOTIFY_TIMEOUT,
+        )
+        return account.did
+
+    def follower_dids(self, subject: Account) -> set[str]:
+        """The DIDs the AppView lists as following ``subject`` (its first 100)."""
+        body = self.xrpc(
+            "GET",
+            "app.bsky.graph.getFollowers",
+            base=self.appview_url,
+            params={"actor": subject.did, "limit": 100},
+        ).json()
+        return {follower["did"] for follower in body["followers"]}
+
 
 # ------------------------------------------------------------------ processes
 

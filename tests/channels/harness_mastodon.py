@@ -257,6 +257,40 @@ class MastodonHarness:
         )
         response.raise_for_status()
 
+    def new_member(self, name: str, display_name: str) -> MockAccount:
+        """Another member of the public (a fresh account on the mock)."""
+        return self._new_account(f"{name}_{secrets.token_hex(4)}", display_name)
+
+    def set_profile(self, account: MockAccount, *, note: str, fields: dict[str, str]) -> None:
+        """``account`` fills in a bio and profile fields (name -> value)."""
+        data = {"note": note}
+        for index, (name, value) in enumerate(fields.items()):
+            data[f"fields_attributes[{index}][name]"] = name
+            data[f"fields_attributes[{index}][value]"] = value
+        response = self.http.patch(
+            "/api/v1/accounts/update_credentials", data=data, headers=self._auth(account.token)
+        )
+        response.raise_for_status()
+
+    def follow_force(self, account: MockAccount) -> None:
+        response = self.http.post(
+            f"/api/v1/accounts/{self.force.id}/follow", headers=self._auth(account.token)
+        )
+        response.raise_for_status()
+
+    def favourite_as(self, account: MockAccount, platform_id: str) -> None:
+        response = self.http.post(
+            f"/api/v1/statuses/{self.local(platform_id)}/favourite",
+            headers=self._auth(account.token),
+        )
+        response.raise_for_status()
+
+    def boost_as(self, account: MockAccount, platform_id: str) -> None:
+        response = self.http.post(
+            f"/api/v1/statuses/{self.local(platform_id)}/reblog", headers=self._auth(account.token)
+        )
+        response.raise_for_status()
+
     def filter_private_mentions(self) -> None:
         """The force account's notification policy holds back private mentions from
         strangers (Mastodon's default since 4.3)."""

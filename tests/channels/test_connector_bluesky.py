@@ -10,7 +10,7 @@ import json
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +24,7 @@ from beatdesk.channels.contract import (
     InboundKind,
     OutboundMedia,
     OutboundPost,
+    ProfilePage,
 )
 from beatdesk.channels.keys import new_post_key
 from beatdesk.channels.registry import connector_class
@@ -496,6 +497,86 @@ def test_profiles(platform: BlueskyHarness, http: HttpClient) -> None:
     assert profile.display_name == "Alice Example"
     assert profile.description == "A member of the public."
     assert profile.followers == 0
+
+
+# -- audience: followers, likes, reposts --------------------------------------------------
+
+
+def all_pages(fetch: Callable[[str], ProfilePage], most: int = 10) -> list[ProfilePage]:
+    pages: list[ProfilePage] = []
+    cursor = ""
+    for _ in range(most):
+        page = fetch(cursor)
+        pages.append(page)
+        cursor = page.cursor
+        if not cursor:
+            return pages
+    raise AssertionError(f"still more pages after {most}: {[p.cursor for p in pages]}")
+
+
+def test_followers_are_listed_with_their_descriptions(
+    platform: BlueskyHarness, http: HttpClient
+) -> None:
+    assert Capability.AUDIENCE in BlueskyConnector.capabilities
+    platform.follow(platform.alice, platform.force)
+    connector = connect(platform, http)
+    pages = all_pages(lambda cursor: connector.fetch_followers(cursor, limit=1))
+    followers = [profile for page in pages for profile in page.profiles]
+    assert all(len(page.profiles) <= 1 for page in pages)
+    [alice] = [profile for profile in followers if profile.platform_id == platform.alice.did]
+    assert alice.handle == "alice.test" and alice.display_name == "Alice Example"
+    assert alice.description == "A member of the public."
+    assert alice.location == ""  # Bluesky profiles have no location
+    assert len({profile.platform_id for profile in followers}) == len(followers)
+    # The account's own profile counts the same followers.
+    assert connector.fetch_profile("force.test").followers == len(followers)
+
+
+def test_engagers_are_the_likers_then_the_reposters(
+    platform: BlueskyHarness, http: HttpClient
+) -> None:
+    connector = connect(platform, http)
+    ref = connector.publish(OutboundPost(key=new_post_key(), text=unique("Missing dog found")))
+    platform.like(platform.alice, ref.platform_id)
+    platform.repost(platform.alice, ref.platform_id)
+    deadline = time.monotonic() + 30
+    while True:
+        view = platform.appview_post(ref.platform_id)
+        if view and view["likeCount"] == 1 and view["repostCount"] == 1:
+            break
+        assert time.monotonic() < deadline, view
+        time.sleep(0.05)
+    with FaultProxy(platform.pds_url) as proxy:
+        through_proxy = BlueskyConnector(
+            ConnectionSettings(base_url=proxy.url, credentials=connector.updated_credentials or {}),
+            http,
+        )
+        pages = all_pages(
+            lambda cursor: through_proxy.fetch_engagers(ref.platform_id, cursor, limit=1)
+        )
+        asked = [
+            path.rpartition("/")[2].partition("?")[0]
+            for _, path, _ in proxy.log
+            if "getLikes" in path or "getRepostedBy" in path
+        ]
+    engagers = [profile.handle for page in pages for profile in page.profiles]
+    assert engagers == ["alice.test", "alice.test"]  # once for the like, once for the repost
+    phases = [page.cursor.partition(":")[0] for page in pages[:-1]]
+    assert phases == sorted(phases) and set(phases) <= {"likes", "reposts"}
+    assert "reposts" in phases and pages[-1].cursor == ""
+    first_repost = asked.index("app.bsky.feed.getRepostedBy")
+    assert set(asked[:first_repost]) == {"app.bsky.feed.getLikes"}
+    assert set(asked[first_repost:]) == {"app.bsky.feed.getRepostedBy"}
+
+    # A post nobody touched: both lists read, nothing found.
+    quiet = connector.publish(OutboundPost(key=new_post_key(), text=unique("Quiet night")))
+    assert connector.fetch_engagers(quiet.platform_id) == ProfilePage(profiles=[], cursor="")
+    with pytest.raises(ConnectorError) as cursor:
+        connector.fetch_engagers(ref.platform_id, "quotes:abc")
+    assert cursor.value.reason is ErrorReason.REJECTED
+    with pytest.raises(ConnectorError) as not_a_post:
+        connector.fetch_engagers("https://bsky.app/profile/force.test/post/abc")
+    assert not_a_post.value.reason is ErrorReason.NOT_FOUND
 
 
 def test_delete_removes_the_post_and_refresh_reports_it_gone(

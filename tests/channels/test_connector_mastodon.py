@@ -27,6 +27,7 @@ from beatdesk.channels.contract import (
     OutboundMedia,
     OutboundPost,
     PostingCap,
+    ProfilePage,
 )
 from beatdesk.channels.keys import new_post_key
 from beatdesk.channels.registry import connector_class
@@ -649,6 +650,139 @@ def test_profiles_by_handle_and_by_id(
     with pytest.raises(ConnectorError) as caught:
         connector.fetch_profile("nobody_by_this_name")
     assert (caught.value.reason, caught.value.permanent) == (ErrorReason.NOT_FOUND, True)
+
+
+# ---------------------------------------------------------------------- audience
+
+
+def test_followers_page_through_with_their_stated_locations(
+    connector: MastodonConnector,
+    mastodon_platform: MastodonHarness,  # noqa: F811
+) -> None:
+    platform = mastodon_platform
+    platform.set_public_profile(note="<p>Cyclist &amp; parent</p>", location="Eccles")
+    neighbour = platform.new_member("neighbour", "A Neighbour")
+    platform.set_profile(
+        neighbour, note="<p>Lives round the corner</p>", fields={"📍": "Swinton, Salford"}
+    )
+    quiet = platform.new_member("quiet", "Says Nothing")
+    platform.set_profile(quiet, note="", fields={"Website": "https://example.org"})
+    for account in (platform.public, neighbour, quiet):
+        platform.follow_force(account)
+
+    pages, cursor = [], ""
+    for _ in range(5):
+        page = connector.fetch_followers(cursor, limit=2)
+        pages.append(page)
+        cursor = page.cursor
+        if not cursor:
+            break
+    assert [len(page.profiles) for page in pages] == [2, 1]  # no Link "next" after a short page
+    followers = {profile.handle: profile for page in pages for profile in page.profiles}
+    domain = platform.domain
+    assert set(followers) == {
+        f"{account.username}@{domain}" for account in (platform.public, neighbour, quiet)
+    }
+    resident = followers[f"{platform.public.username}@{domain}"]
+    assert resident.platform_id == platform.qualify(platform.public.id)
+    assert (resident.location, resident.description) == ("Eccles", "Cyclist & parent")
+    assert resident.display_name == "A Resident"
+    near = followers[f"{neighbour.username}@{domain}"]
+    assert (near.location, near.description) == ("Swinton, Salford", "Lives round the corner")
+    assert followers[f"{quiet.username}@{domain}"].location == ""
+    # The account's own profile counts them.
+    assert connector.fetch_profile(connector.settings.handle).followers == 3
+
+
+def test_engagers_are_the_favourites_then_the_boosts(
+    connector: MastodonConnector,
+    mastodon_platform: MastodonHarness,  # noqa: F811
+) -> None:
+    platform = mastodon_platform
+    neighbour = platform.new_member("neighbour", "A Neighbour")
+    platform.set_profile(neighbour, note="", fields={"Based in": "<p>Wythenshawe</p>"})
+    ours = connector.publish(outbound(unique("Have you seen this bike?")))
+    platform.favourite_as(platform.public, ours.platform_id)
+    platform.favourite_as(neighbour, ours.platform_id)
+    platform.boost_as(neighbour, ours.platform_id)
+
+    likes = connector.fetch_engagers(ours.platform_id)
+    assert {p.handle.partition("@")[0] for p in likes.profiles} == {
+        platform.public.username,
+        neighbour.username,
+    }
+    assert likes.cursor == "reposts:"  # the mock sends favourited_by in one page
+    reposts = connector.fetch_engagers(ours.platform_id, likes.cursor)
+    assert [p.handle for p in reposts.profiles] == [f"{neighbour.username}@{platform.domain}"]
+    assert reposts.profiles[0].location == "Wythenshawe"
+    assert reposts.cursor == ""
+
+    # A post nobody favourited goes straight on to its boosts.
+    quiet = connector.publish(outbound(unique("Road reopened")))
+    platform.boost_as(platform.public, quiet.platform_id)
+    page = connector.fetch_engagers(quiet.platform_id)
+    assert [p.platform_id for p in page.profiles] == [platform.qualify(platform.public.id)]
+    assert page.cursor == ""
+    nobody = connector.publish(outbound(unique("Nothing to see")))
+    assert connector.fetch_engagers(nobody.platform_id) == ProfilePage(profiles=[], cursor="")
+
+    with pytest.raises(ConnectorError) as gone:
+        connector.fetch_engagers(platform.qualify("999999999"))
+    assert (gone.value.reason, gone.value.permanent) == (ErrorReason.NOT_FOUND, True)
+    with pytest.raises(ConnectorError) as bad_cursor:
+        connector.fetch_engagers(ours.platform_id, "shares:1")
+    assert bad_cursor.value.reason is ErrorReason.REJECTED
+    assert Capability.AUDIENCE in MastodonConnector.capabilities
+
+
+def test_audience_pages_follow_the_link_header_on_the_configured_server_only() -> None:
+    """Mastodon pages these lists by the ids of the follows and favourites, which only
+    the Link header tells (payloads as in docs.joinmastodon.org, methods/accounts and
+    methods/statuses, and entities/Account)."""
+    sent: list[httpx.Request] = []
+    account = {
+        "id": "23634",
+        "username": "resident",
+        "acct": "resident@other.example",
+        "display_name": "A Resident",
+        "note": "<p>Dog walker. Views my own.</p>",
+        "followers_count": 12,
+        "fields": [
+            {"name": "Website", "value": '<a href="https://example.org">example.org</a>'},
+            {"name": "Location:", "value": "<p>Salford &amp; Eccles</p>", "verified_at": None},
+        ],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.params.get("max_id") == "3301":
+            return httpx.Response(200, json=[])
+        link = (
+            '<https://elsewhere.example/api/v1/accounts/1/followers?max_id=3301>; rel="next", '
+            '<https://elsewhere.example/api/v1/accounts/1/followers?since_id=3302>; rel="prev"'
+        )
+        return httpx.Response(200, json=[account], headers={"Link": link})
+
+    settings = ConnectionSettings(
+        base_url="https://social.example",
+        credentials={"access_token": "t0ken"},
+        platform_account_id="social.example:1",
+        handle="force@social.example",
+    )
+    with HttpClient(transport=httpx.MockTransport(handler)) as http:
+        connector = MastodonConnector(settings, http)
+        first = connector.fetch_followers(limit=500)
+        second = connector.fetch_followers(first.cursor)
+    assert first.cursor == "3301" and second == ProfilePage(profiles=[], cursor="")
+    [profile] = first.profiles
+    assert profile.platform_id == "social.example:23634"
+    assert profile.handle == "resident@other.example"
+    assert profile.location == "Salford & Eccles"
+    assert profile.description == "Dog walker. Views my own."
+    assert profile.followers == 12
+    assert {request.url.host for request in sent} == {"social.example"}
+    assert [request.url.params.get("limit") for request in sent] == ["80", "80"]
+    assert sent[1].url.params["max_id"] == "3301"
 
 
 # ---------------------------------------------------------------------- HTML to text

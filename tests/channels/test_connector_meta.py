@@ -24,6 +24,7 @@ from beatdesk.channels.connectors.meta.connector import (
 )
 from beatdesk.channels.connectors.meta.graph import GRAPH_VERSION, redact_graph_url
 from beatdesk.channels.contract import (
+    Capability,
     ConnectionSettings,
     ConnectorError,
     ErrorReason,
@@ -707,6 +708,30 @@ def test_instagram_refresh_items_and_metrics(
     assert (metrics.likes, metrics.replies) == (88, 2)  # replies to comments count too
     profile = connector.fetch_profile("northtown_council")
     assert profile.followers == 15230 and profile.display_name == "Northtown Council"
+
+
+def test_own_follower_counts_and_no_audience_lists(
+    facebook_platform: FacebookHarness,
+    instagram_platform: InstagramHarness,
+    http: HttpClient,
+) -> None:
+    """Graph gives a Page's and an Instagram account's follower count, but lists neither
+    their followers nor where they live: the audience lists are not offered."""
+    page = facebook(facebook_platform, http)
+    assert page.fetch_profile(META_PAGE_ID).followers == 48210
+    account = instagram(instagram_platform, http)
+    own = account.fetch_profile(META_IG_USERNAME)
+    assert (own.platform_id, own.handle, own.followers) == (META_IG_ID, META_IG_USERNAME, 9120)
+    assert account.fetch_profile(META_IG_ID) == own  # the insights ask by account id
+    for connector in (page, account):
+        assert Capability.AUDIENCE not in type(connector).capabilities
+        for call in (
+            connector.fetch_followers,
+            lambda connector=connector: connector.fetch_engagers(COMMUNITY_POST),
+        ):
+            with pytest.raises(ConnectorError) as caught:
+                call()
+            assert caught.value.reason is ErrorReason.UNSUPPORTED
 
 
 def test_instagram_publishing_cap_is_transient_posting_cap(

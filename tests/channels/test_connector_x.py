@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -20,11 +20,13 @@ import pytest
 
 from beatdesk.channels.connectors.x.connector import XConnector, pkce_challenge, text_matches
 from beatdesk.channels.contract import (
+    Capability,
     ConnectorError,
     ErrorReason,
     InboundKind,
     OutboundMedia,
     OutboundPost,
+    ProfilePage,
     PublishedRef,
 )
 from beatdesk.channels.keys import new_post_key
@@ -395,6 +397,140 @@ def test_metrics_and_profiles(x_platform: XHarness, http: HttpClient) -> None:
     assert caught.value.reason is ErrorReason.NOT_FOUND
 
 
+def test_own_profile_has_the_follower_count(x_platform: XHarness, http: HttpClient) -> None:
+    connector = connect(x_platform, http)
+    x_platform.server.x_users[X_FORCE_ID]["public_metrics"] = {
+        "followers_count": 48210,
+        "following_count": 310,
+        "tweet_count": 9120,
+        "listed_count": 160,
+        "like_count": 1200,
+        "media_count": 800,
+    }
+    profile = connector.fetch_profile(FORCE_HANDLE)
+    assert (profile.platform_id, profile.followers) == (X_FORCE_ID, 48210)
+
+
+# -- audience: followers, likes, reposts -----------------------------------------------
+
+
+def test_followers_page_through_with_their_stated_locations(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    connector = connect(x_platform, http)
+    assert Capability.AUDIENCE in XConnector.capabilities
+    first = connector.fetch_followers(limit=2)
+    assert [p.handle for p in first.profiles] == ["jo_in_eccles", "resident_alex"]
+    jo = first.profiles[0]
+    assert (jo.platform_id, jo.display_name) == ("1590000000000000103", "Jo Lee")
+    assert jo.location == "Eccles, Salford"
+    assert jo.description == "Eccles born and bred. Allotment on Sundays."
+    assert jo.followers is None  # public_metrics is not asked for
+    assert first.cursor
+    last = connector.fetch_followers(first.cursor, limit=2)
+    assert [(p.handle, p.location) for p in last.profiles] == [
+        ("chris_granite_state", "Manchester, NH")
+    ]
+    assert last.cursor == ""
+    x_platform.public_follows()  # the corner shop follows too: newest first
+    everyone = connector.fetch_followers()
+    assert [p.handle for p in everyone.profiles][:1] == ["shopkeeper_sam"]
+    assert len(everyone.profiles) == 4 and everyone.cursor == ""
+    requests = [path for method, path in x_platform.server.log if method == "GET"]
+    assert requests.count(f"/2/users/{X_FORCE_ID}/followers") == 3
+
+
+def test_engagers_are_the_likers_then_the_reposters(x_platform: XHarness, http: HttpClient) -> None:
+    connector = connect(x_platform, http)
+    pages: list[ProfilePage] = []
+    cursor = ""
+    for _ in range(6):
+        page = connector.fetch_engagers(OUR_APPEAL_POST, cursor, limit=2)
+        pages.append(page)
+        cursor = page.cursor
+        if not cursor:
+            break
+    assert [[p.handle for p in page.profiles] for page in pages] == [
+        ["jo_in_eccles", "shopkeeper_sam"],
+        ["resident_alex"],
+        ["chris_granite_state"],
+    ]
+    assert pages[0].cursor.startswith("likes:") and pages[1].cursor == "reposts:"
+    assert pages[2].profiles[0].location == "Manchester, NH"
+    assert x_platform.server.requests("GET", r"/liking_users$") == 2
+    assert x_platform.server.requests("GET", r"/retweeted_by$") == 1
+
+    # A post nobody liked goes straight on to its reposts; one nobody touched is empty.
+    ours = connector.publish(post("Roadworks on Mill Lane start Monday"))
+    x_platform.public_reposts(ours.platform_id)
+    page = connector.fetch_engagers(ours.platform_id)
+    assert [p.handle for p in page.profiles] == ["shopkeeper_sam"] and page.cursor == ""
+    quiet = connector.publish(post("Nothing to see here"))
+    assert connector.fetch_engagers(quiet.platform_id) == ProfilePage(profiles=[], cursor="")
+
+
+def test_engagers_of_a_missing_post_or_with_a_bad_cursor_are_refused(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    connector = connect(x_platform, http)
+    with pytest.raises(ConnectorError) as missing:
+        connector.fetch_engagers("1990000000000000999")
+    assert (missing.value.reason, missing.value.permanent) == (ErrorReason.NOT_FOUND, True)
+    for bad in ("not-an-id", ""):
+        with pytest.raises(ConnectorError) as caught:
+            connector.fetch_engagers(bad)
+        assert caught.value.reason is ErrorReason.NOT_FOUND
+    with pytest.raises(ConnectorError) as cursor:
+        connector.fetch_engagers(OUR_APPEAL_POST, "quotes:abc")
+    assert cursor.value.reason is ErrorReason.REJECTED
+
+
+@pytest.mark.parametrize("recording", ["error_403_client_forbidden", "error_403_not_permitted"])
+def test_a_403_on_the_audience_lists_refuses_the_request_without_breaking_the_account(
+    x_platform: XHarness, http: HttpClient, recording: str
+) -> None:
+    """Accounts connected before Beatdesk asked for ``follows.read`` and ``like.read``, or
+    an API access level without these endpoints: the account still works otherwise."""
+    x_platform.server.fail_next("GET", r"/followers$", "x", recording)
+    x_platform.server.fail_next("GET", r"/liking_users$", "x", recording)
+    connector = connect(x_platform, http)
+    calls: list[Callable[[], ProfilePage]] = [
+        connector.fetch_followers,
+        lambda: connector.fetch_engagers(OUR_APPEAL_POST),
+    ]
+    for call in calls:
+        with pytest.raises(ConnectorError) as caught:
+            call()
+        error = caught.value
+        assert error.permanent and error.reason is ErrorReason.REJECTED
+        assert not error.breaks_account and error.status == 403
+        assert "Reconnect the account" in error.message
+        assert x_platform.access_token not in error.message
+
+
+def test_audience_lists_are_rate_limited_and_revoked_like_everything_else(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    reset = int((datetime.now(UTC) + timedelta(minutes=10)).timestamp())
+    x_platform.server.fail_next(
+        "GET",
+        r"/followers$",
+        "x",
+        "error_429_too_many_requests",
+        headers={"x-rate-limit-reset": str(reset)},
+    )
+    connector = connect(x_platform, http)
+    with pytest.raises(ConnectorError) as limited:
+        connector.fetch_followers()
+    assert limited.value.reason is ErrorReason.RATE_LIMITED and not limited.value.permanent
+    assert limited.value.retry_after is not None
+    assert int(limited.value.retry_after.timestamp()) == reset
+    x_platform.revoke_force_credentials()
+    with pytest.raises(ConnectorError) as revoked:
+        connector.fetch_engagers(OUR_APPEAL_POST)
+    assert revoked.value.breaks_account
+
+
 # -- errors -----------------------------------------------------------------------------
 
 
@@ -508,6 +644,8 @@ def test_start_oauth_uses_fresh_state_and_an_s256_challenge(x_platform: XHarness
         "offline.access",
         "dm.read",
         "tweet.moderate.write",
+        "follows.read",
+        "like.read",
     ]
     assert query["code_challenge_method"] == "S256"
     expected = (
@@ -734,6 +872,40 @@ def test_stand_in_answers_in_the_recorded_shapes(x_platform: XHarness) -> None:
         },
     ).json()
     assert shape(token) == shape(recorded("oauth2_token"))
+
+
+def test_stand_in_answers_the_audience_lists_in_the_recorded_shapes(
+    x_platform: XHarness, http: HttpClient
+) -> None:
+    server = x_platform.server
+    auth = {"Authorization": f"Bearer {x_platform.access_token}"}
+    fields = {"user.fields": "location,description"}
+
+    def call(path: str, **params: Any) -> Any:
+        response = httpx.get(server.url + path, headers=auth, params={**fields, **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def recorded(name: str) -> Any:
+        return recording("x", name).body
+
+    first = call(f"/2/users/{X_FORCE_ID}/followers", max_results=2)
+    assert first["data"] == recorded("users_followers")["data"]
+    assert shape(first) == shape(recorded("users_followers"))
+    last = call(
+        f"/2/users/{X_FORCE_ID}/followers",
+        max_results=2,
+        pagination_token=first["meta"]["next_token"],
+    )
+    assert last["data"] == recorded("users_followers_last")["data"]
+    assert shape(last) == shape(recorded("users_followers_last"))
+    for name in ("tweets_liking_users", "tweets_retweeted_by"):
+        path = f"/2/tweets/{OUR_APPEAL_POST}/{name.removeprefix('tweets_')}"
+        assert call(path) == recorded(name)
+    ours = connect(x_platform, http).publish(post("Shape check: no likes"))
+    assert call(f"/2/tweets/{ours.platform_id}/liking_users") == recorded(
+        "tweets_liking_users_empty"
+    )
 
 
 # -- hiding replies -----------------------------------------------------------------------

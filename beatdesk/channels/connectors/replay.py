@@ -10,11 +10,21 @@ Only ``id`` and ``text`` are required. Messages are released at
 platform ids (``<run start>:<id>``) so a drill can be replayed again. Sources are
 looked up by name in the replay directories only (never an arbitrary path), so an
 admin cannot make the server read other files.
+
+So that the insights dashboards have something to show in the demo and in drills, a
+replay account also has an invented audience: ``fetch_metrics`` gives numbers that grow
+over a post's first days, ``fetch_profile`` a follower count, and ``fetch_followers`` /
+``fetch_engagers`` synthetic people whose stated locations mix Greater Manchester
+places, the rest of the UK, abroad and no place at all. Everything is derived from
+hashes of the account and post ids (and the time since a post was published), so it is
+the same on every call and different from one account to the next.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -34,8 +44,12 @@ from ..contract import (
     InboundKind,
     InboundPage,
     OutboundPost,
+    PostMetrics,
+    Profile,
+    ProfilePage,
     PublishedRef,
 )
+from ..keys import ALPHABET, is_post_key
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "replay_data"
 
@@ -122,6 +136,9 @@ class ReplayConnector(Connector):
             Capability.PUBLISH,
             Capability.REPLY,
             Capability.DELETE,
+            Capability.METRICS,
+            Capability.PROFILES,
+            Capability.AUDIENCE,
         }
     )
 
@@ -187,6 +204,58 @@ class ReplayConnector(Connector):
     def delete(self, platform_id: str) -> None:
         """Nothing left the drill, so there is nothing to take down."""
 
+    # -- the invented audience -----------------------------------------------------
+
+    @property
+    def audience_key(self) -> str:
+        """What the invented audience is derived from: the account id, or (replay
+        accounts usually have none) its source and handle."""
+        settings = self.settings
+        return settings.platform_account_id or f"{settings.base_url}|{settings.handle}"
+
+    def fetch_metrics(self, platform_ids: Sequence[str]) -> list[PostMetrics]:
+        followers = audience_size(self.audience_key)
+        now = _now()
+        return [post_metrics(platform_id, followers, now) for platform_id in platform_ids]
+
+    def fetch_profile(self, handle_or_id: str) -> Profile:
+        value = handle_or_id.strip().lstrip("@")
+        own = {self.settings.handle, self.settings.platform_account_id, "", "replay"}
+        if value in own:
+            return Profile(
+                platform_id=self.settings.platform_account_id or self.settings.handle,
+                handle=self.settings.handle or "replay",
+                display_name="Replay",
+                description="A drill account: its audience is invented.",
+                followers=audience_size(self.audience_key),
+            )
+        return Profile(
+            platform_id=value,
+            handle=value,
+            display_name=value,
+            followers=int(_unit("profile", value) * 900),
+        )
+
+    def fetch_followers(self, cursor: str = "", limit: int = 100) -> ProfilePage:
+        key = self.audience_key
+        total = audience_size(key)
+        start = _offset(cursor)
+        end = min(total, start + max(1, min(limit, MAX_PAGE)))
+        profiles = [follower(key, index) for index in range(start, end)]
+        return ProfilePage(profiles=profiles, cursor=str(end) if end < total else "")
+
+    def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
+        """The people behind the post's likes and reposts (as ``fetch_metrics`` counts
+        them now): mostly the account's followers, some from further afield."""
+        key = self.audience_key
+        followers = audience_size(key)
+        metrics = post_metrics(platform_id, followers, _now())
+        total = metrics.likes + metrics.reposts
+        start = _offset(cursor)
+        end = min(total, start + max(1, min(limit, MAX_PAGE)))
+        profiles = [engager(key, platform_id, index, followers) for index in range(start, end)]
+        return ProfilePage(profiles=profiles, cursor=str(end) if end < total else "")
+
 
 def _geo(record: dict[str, object]) -> tuple[float, float] | None:
     """Optional ``"lat"`` and ``"lon"`` in a replay line: the message's geotag."""
@@ -194,3 +263,154 @@ def _geo(record: dict[str, object]) -> tuple[float, float] | None:
     if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
         return float(lat), float(lon)
     return None
+
+
+# -- the invented audience ---------------------------------------------------------------
+
+#: Where the invented people say they are: Greater Manchester (the demo force's area),
+#: elsewhere in the UK, abroad, and no place at all.
+LOCAL_PLACES = ("Salford", "Eccles", "Swinton, Salford", "M6", "Wythenshawe", "Stockport")
+OTHER_PLACES = ("Leeds", "London", "Manchester, NH", "somewhere over the rainbow", "")
+AUDIENCE_LOCATIONS = LOCAL_PLACES + OTHER_PLACES
+#: Share of an account's followers who live locally: between these, by account.
+LOCAL_SHARE = (0.2, 0.8)
+#: Followers of an account: between these, by account.
+AUDIENCE_SIZE = (40, 300)
+#: Share of a post's engagers who follow the account.
+ENGAGERS_FROM_FOLLOWERS = 0.75
+MAX_PAGE = 200
+#: Metrics reach about 63% of their final value after this long, 95% after three times it.
+GROWTH_HOURS = 18.0
+#: Age of a post whose publication time the id does not tell: fully grown.
+UNKNOWN_AGE_HOURS = 24.0 * 30
+FIRST_NAMES = (
+    "Aisha", "Ben", "Chloe", "Dev", "Ellie", "Femi", "Grace", "Harry", "Imran", "Jade",
+    "Kieran", "Leah", "Mo", "Niamh", "Owen", "Priya", "Rory", "Sophie", "Tom", "Zara",
+)  # fmt: skip
+BIOS = (
+    "",
+    "Dog walker. Views my own.",
+    "Mum of two, school run survivor",
+    "Neighbourhood watch coordinator",
+    "Season ticket holder",
+    "Runs the corner shop",
+    "Retired, keen gardener",
+    "Student",
+)
+
+
+def _unit(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts``."""
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _offset(cursor: str) -> int:
+    if not cursor:
+        return 0
+    if not cursor.isdigit():
+        raise ConnectorError(
+            f"not a cursor of this replay list: {cursor[:40]!r}",
+            permanent=True,
+            reason=ErrorReason.REJECTED,
+        )
+    return int(cursor)
+
+
+def audience_size(account_key: str) -> int:
+    """How many followers the account has (stable, a few hundred at most)."""
+    low, high = AUDIENCE_SIZE
+    return low + int(_unit("size", account_key) * (high - low + 1))
+
+
+def local_share(account_key: str) -> float:
+    """The share of the account's followers who name a Greater Manchester place."""
+    low, high = LOCAL_SHARE
+    return low + _unit("local", account_key) * (high - low)
+
+
+def _location(account_key: str, person: str) -> str:
+    """A location from ``AUDIENCE_LOCATIONS`` for one person, with the account's own
+    local share and its own preference among the places."""
+    local = _unit("is-local", account_key, person) < local_share(account_key)
+    places = LOCAL_PLACES if local else OTHER_PLACES
+    weights = [0.2 + _unit("weight", account_key, place) for place in places]
+    pick = _unit("place", account_key, person) * sum(weights)
+    for place, weight in zip(places, weights, strict=True):
+        if pick < weight:
+            return place
+        pick -= weight
+    return places[-1]
+
+
+def _person(account_key: str, seed: str) -> Profile:
+    digest = _digest("person", seed)
+    first = FIRST_NAMES[int(digest[:4], 16) % len(FIRST_NAMES)]
+    initial = chr(ord("A") + int(digest[4:6], 16) % 26)
+    return Profile(
+        platform_id=f"replay-person:{digest[:16]}",
+        handle=f"{first.lower()}_{digest[6:11]}",
+        display_name=f"{first} {initial}.",
+        location=_location(account_key, seed),
+        description=BIOS[int(digest[11:13], 16) % len(BIOS)],
+    )
+
+
+def follower(account_key: str, index: int) -> Profile:
+    """The account's ``index``th follower."""
+    return _person(account_key, f"{account_key}|follower|{index}")
+
+
+def engager(account_key: str, platform_id: str, index: int, followers: int) -> Profile:
+    """The person behind the ``index``th like or repost of a post."""
+    if followers and _unit("follows", platform_id, index) < ENGAGERS_FROM_FOLLOWERS:
+        return follower(account_key, int(_unit("which", platform_id, index) * followers))
+    return _person(account_key, f"{account_key}|outsider|{platform_id}|{index}")
+
+
+def published_at(platform_id: str) -> float | None:
+    """When a replay post was published (epoch seconds), as far as its id tells: a
+    drill post's id ends in its publish key (a TID, made at publication), an inbound
+    message's starts with the start of its run."""
+    head, _, tail = platform_id.rpartition(":")
+    if is_post_key(tail):
+        value = 0
+        for char in tail:
+            value = value * 32 + ALPHABET.index(char)
+        return (value >> 10) / 1_000_000
+    try:
+        started = float(head.partition(":")[0] if head else "")
+    except ValueError:
+        return None
+    return started if math.isfinite(started) and started > 0 else None
+
+
+def post_metrics(platform_id: str, followers: int, now: float) -> PostMetrics:
+    """Plausible metrics of a post: final numbers fixed by the post's id and the size of
+    the audience, reached gradually over the post's first days."""
+    published = published_at(platform_id)
+    hours = UNKNOWN_AGE_HOURS if published is None else max(0.0, (now - published) / 3600)
+    grown = 1 - math.exp(-hours / GROWTH_HOURS)
+    impressions = followers * (1.5 + 6 * _unit("reach", platform_id)) + 400 * _unit(
+        "viral", platform_id
+    )
+    likes = impressions * (0.01 + 0.04 * _unit("likes", platform_id))
+    reposts = likes * (0.05 + 0.3 * _unit("reposts", platform_id))
+    replies = likes * (0.05 + 0.25 * _unit("replies", platform_id))
+    quotes = reposts * 0.2 * _unit("quotes", platform_id)
+    return PostMetrics(
+        platform_id=platform_id,
+        likes=int(likes * grown),
+        reposts=int(reposts * grown),
+        replies=int(replies * grown),
+        quotes=int(quotes * grown),
+        impressions=int(impressions * grown),
+    )

@@ -23,6 +23,11 @@ behind "hidden replies". The record is read, changed and written back with
 ``putRecord``'s compare-and-swap, so a concurrent change (by the Bluesky app, say) is
 never overwritten; its reply rules (``allow``) are kept as they are.
 
+Audience (``fetch_followers``, ``fetch_engagers``): ``app.bsky.graph.getFollowers`` of
+the account, and ``app.bsky.feed.getLikes`` then ``app.bsky.feed.getRepostedBy`` of a
+post, one AppView page per call. Bluesky profiles have no location, so ``location``
+is always empty; the profile's ``description`` is kept.
+
 Inbound: ``listNotifications`` (mentions, replies, quotes). The AppView sorts
 notifications by ``min(indexedAt, createdAt)``, so a post whose author's clock runs
 slow can appear just *below* the newest time already seen. The cursor therefore
@@ -59,6 +64,7 @@ from beatdesk.channels.contract import (
     PostingCap,
     PostMetrics,
     Profile,
+    ProfilePage,
     PublishedRef,
 )
 from beatdesk.channels.keys import is_post_key
@@ -86,6 +92,11 @@ OVERLAP = timedelta(minutes=5)
 NOTIFICATION_PAGE = 100
 MAX_NOTIFICATION_PAGES = 50
 GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts accepts at most 25 URIs
+#: getFollowers, getLikes and getRepostedBy take ``limit`` from 1 to 100.
+AUDIENCE_PAGE_MAX = 100
+#: ``fetch_engagers`` reads the likes of a post, then its reposts; its cursor is
+#: ``<phase>:<AppView cursor>``.
+ENGAGER_PHASES = ("likes", "reposts")
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images blob limit
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -240,6 +251,7 @@ class BlueskyConnector(Connector):
             Capability.METRICS,
             Capability.PROFILES,
             Capability.HIDE,
+            Capability.AUDIENCE,
         }
     )
     idempotent_publish = True
@@ -521,14 +533,45 @@ class BlueskyConnector(Connector):
                 permanent=False,
                 reason=ErrorReason.BAD_RESPONSE,
             )
-        followers = body.get("followersCount")
-        return Profile(
-            platform_id=did,
-            handle=_str(body, "handle"),
-            display_name=_str(body, "displayName"),
-            description=_str(body, "description"),
-            followers=followers if isinstance(followers, int) else None,
-        )
+        return _profile(body)
+
+    # ------------------------------------------------------------------ audience
+
+    def fetch_followers(self, cursor: str = "", limit: int = 100) -> ProfilePage:
+        params: dict[str, Any] = {"actor": self.did, "limit": _audience_limit(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        body = self._xrpc("GET", "app.bsky.graph.getFollowers", params=params)
+        profiles = _profiles(_list(body, "followers"))
+        return ProfilePage(profiles=profiles, cursor=_next_cursor(body, cursor, profiles))
+
+    def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
+        """Who liked the post, then who reposted it (``cursor`` says which, and where)."""
+        uri = str(AtUri.parse(platform_id))
+        phase, _, inner = (cursor or f"{ENGAGER_PHASES[0]}:").partition(":")
+        if phase not in ENGAGER_PHASES:
+            raise ConnectorError(
+                f"not a cursor of Bluesky engagers: {cursor[:40]!r}",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+            )
+        params: dict[str, Any] = {"uri": uri, "limit": _audience_limit(limit)}
+        if inner:
+            params["cursor"] = inner
+        if phase == "likes":
+            body = self._xrpc("GET", "app.bsky.feed.getLikes", params=params)
+            likes = [like for like in _list(body, "likes") if isinstance(like, dict)]
+            profiles = _profiles([like.get("actor") for like in likes])
+            following = _next_cursor(body, inner, likes)
+            if following:
+                return ProfilePage(profiles=profiles, cursor=f"likes:{following}")
+            if not profiles:  # no likes (left): go straight on to the reposts
+                return self.fetch_engagers(platform_id, "reposts:", limit)
+            return ProfilePage(profiles=profiles, cursor="reposts:")
+        body = self._xrpc("GET", "app.bsky.feed.getRepostedBy", params=params)
+        profiles = _profiles(_list(body, "repostedBy"))
+        following = _next_cursor(body, inner, profiles)
+        return ProfilePage(profiles=profiles, cursor=f"reposts:{following}" if following else "")
 
     # ------------------------------------------------------------------ publishing
 
@@ -1015,6 +1058,36 @@ class BlueskyConnector(Connector):
             }
         ]
         return self._get_posts(uris) if uris else {}
+
+
+def _profile(view: Json) -> Profile:
+    """A ``Profile`` from an actor view (``profileView`` or ``profileViewDetailed``).
+
+    Bluesky has no location field: ``location`` stays empty. ``followersCount`` is in
+    the detailed view only (``getProfile``)."""
+    followers = view.get("followersCount")
+    return Profile(
+        platform_id=_str(view, "did"),
+        handle=_str(view, "handle"),
+        display_name=_str(view, "displayName"),
+        description=_str(view, "description"),
+        followers=followers if isinstance(followers, int) else None,
+    )
+
+
+def _profiles(views: Sequence[Any]) -> list[Profile]:
+    return [_profile(view) for view in views if isinstance(view, dict) and _str(view, "did")]
+
+
+def _audience_limit(limit: int) -> int:
+    return max(1, min(limit, AUDIENCE_PAGE_MAX))
+
+
+def _next_cursor(body: Json, given: str, page: Sequence[object]) -> str:
+    """The AppView's cursor for the next page, or "" at the end (an empty page, or a
+    cursor that does not move, ends the list: an AppView may send one regardless)."""
+    following = _str(body, "cursor")
+    return following if page and following and following != given else ""
 
 
 def _media_from_view(embed: Json) -> tuple[MediaItem, ...]:

@@ -48,6 +48,15 @@ Inbound
     chain with the batch ``GET /api/v1/statuses?id[]=`` (4.3+), at most six extra
     requests per page; where the chain cannot be followed it is left empty.
 
+Audience
+    ``fetch_followers`` reads ``GET /api/v1/accounts/:id/followers`` of the account,
+    ``fetch_engagers`` ``GET /api/v1/statuses/:id/favourited_by`` then
+    ``/reblogged_by``, one page per call. These lists page by ``max_id`` taken from the
+    ``Link`` header's ``next`` URL (the ids there are those of the follows or
+    favourites, not of the accounts); only the parameter is kept, the request still
+    goes to the configured server. Mastodon has no location field: ``location`` is the
+    value of a profile field whose name means one ("Location", "Based in", "📍"...).
+
 Limits
     Mastodon allows 300 requests per 5 minutes per account, 300 new statuses per 3
     hours (``RateLimiter::FAMILIES[:statuses]`` in Mastodon's
@@ -90,6 +99,7 @@ from beatdesk.channels.contract import (
     PostingCap,
     PostMetrics,
     Profile,
+    ProfilePage,
     PublishedRef,
 )
 from beatdesk.core.http import error_for_status, rate_limit_from_headers
@@ -117,8 +127,17 @@ RECONCILE_PAGES = 5
 RECONCILE_SOURCE_CHECKS = 10
 CLOCK_SKEW = timedelta(minutes=2)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-#: Profile field names (lower case) that people use for where they are.
-LOCATION_FIELDS = frozenset({"location", "based in", "lives in", "city", "town", "area"})
+#: Profile field names (compared case-insensitively, without a trailing colon) that
+#: people use for where they are; a name with a round pushpin (📍) counts too.
+LOCATION_FIELDS = frozenset(
+    {"location", "based in", "where", "home", "lives in", "city", "town", "area"}
+)
+LOCATION_MARK = "\N{ROUND PUSHPIN}"
+#: Account lists (followers, favourited_by, reblogged_by): default 40, at most 80.
+ACCOUNTS_PAGE_MAX = 80
+#: ``fetch_engagers`` reads who favourited a status, then who boosted it; its cursor
+#: is ``<phase>:<max_id>``.
+ENGAGER_PATHS = {"likes": "favourited_by", "reposts": "reblogged_by"}
 #: Visibilities from widest to narrowest.
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
@@ -138,6 +157,7 @@ class MastodonConnector(Connector):
             Capability.DELETE,
             Capability.METRICS,
             Capability.PROFILES,
+            Capability.AUDIENCE,
         }
     )
     idempotent_publish = True
@@ -354,6 +374,56 @@ class MastodonConnector(Connector):
                     acct = acct[: -len(alias) - 1]
                     break
             account = self._get_obj("/api/v1/accounts/lookup", params={"acct": acct})
+        if not _text(account.get("id")):
+            raise _bad_response("Mastodon answered with an account without an id")
+        return self._profile(account)
+
+    def fetch_followers(self, cursor: str = "", limit: int = 100) -> ProfilePage:
+        account_id = self._own_account_id()
+        return self._account_page(
+            f"/api/v1/accounts/{_segment(account_id)}/followers", cursor, limit
+        )
+
+    def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
+        """Who favourited the status, then who boosted it (``cursor`` says which, and where)."""
+        local = self._local(platform_id, "post")
+        phase, _, max_id = (cursor or "likes:").partition(":")
+        if phase not in ENGAGER_PATHS:
+            raise ConnectorError(
+                f"not a cursor of Mastodon engagers: {cursor[:40]!r}",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+            )
+        path = f"/api/v1/statuses/{_segment(local)}/{ENGAGER_PATHS[phase]}"
+        page = self._account_page(path, max_id, limit)
+        if page.cursor:
+            return ProfilePage(profiles=page.profiles, cursor=f"{phase}:{page.cursor}")
+        if phase == "reposts":
+            return page
+        if not page.profiles:  # nobody (left) favourited it: go straight on to the boosts
+            return self.fetch_engagers(platform_id, "reposts:", limit)
+        return ProfilePage(profiles=page.profiles, cursor="reposts:")
+
+    def _account_page(self, path: str, max_id: str, limit: int) -> ProfilePage:
+        """One page of an account list; the cursor is the ``max_id`` of the ``Link``
+        header's next page ("" when there is none)."""
+        params: dict[str, Any] = {"limit": max(1, min(limit, ACCOUNTS_PAGE_MAX))}
+        if max_id:
+            params["max_id"] = max_id
+        response = self._request("GET", path, params=params)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list):
+            raise _bad_response(f"Mastodon answered {response.status_code} with no JSON list")
+        profiles = [self._profile(a) for a in _list_of(body) if _text(a.get("id"))]
+        following = _next_max_id(response)
+        if not body or following == max_id:
+            following = ""
+        return ProfilePage(profiles=profiles, cursor=following)
+
+    def _profile(self, account: Json) -> Profile:
         followers = account.get("followers_count")
         return Profile(
             platform_id=self._qualify(_text(account.get("id"))),
@@ -998,9 +1068,25 @@ def _location(account: Json) -> str:
     """A "Location"-like profile field, if the person filled one in (Mastodon has no
     location of its own)."""
     for entry in _list_of(account.get("fields")):
-        if _text(entry.get("name")).strip().lower() in LOCATION_FIELDS:
-            return html_to_text(_text(entry.get("value")))[:200]
+        name = _text(entry.get("name"))
+        key = " ".join(name.casefold().split()).rstrip(":").strip()
+        if key in LOCATION_FIELDS or LOCATION_MARK in name:
+            value = html_to_text(_text(entry.get("value")))
+            if value:
+                return " ".join(value.split())[:200]
     return ""
+
+
+def _next_max_id(response: httpx.Response) -> str:
+    """``max_id`` of the ``Link`` header's ``next`` URL ("" when there is no next page).
+    Only the parameter is used: requests never go to a URL the server names."""
+    url = response.links.get("next", {}).get("url", "")
+    if not url:
+        return ""
+    try:
+        return httpx.URL(url).params.get("max_id", "") or ""
+    except httpx.InvalidURL:
+        return ""
 
 
 def _reply_visibility(parent: str) -> str:

@@ -1197,16 +1197,23 @@ class InstagramConnector(MetaConnector):
         return metrics
 
     def fetch_profile(self, handle_or_id: str) -> Profile:
-        """Another professional account, through ``business_discovery``."""
+        """The account itself (by id or username) from its own node; another
+        professional account through ``business_discovery`` (by username)."""
         username = handle_or_id.strip().lstrip("@")
-        body = self._graph().get(
-            self._ig_id(),
-            {
-                "fields": f"business_discovery.username({username})"
-                "{id,username,name,biography,followers_count}"
-            },
-        )
-        found = body.get("business_discovery")
+        own_id = self._ig_id()
+        if username == own_id or (self._handle and username.lower() == self._handle.lower()):
+            found: Any = self._graph().get(
+                own_id, {"fields": "id,username,name,biography,followers_count"}
+            )
+        else:
+            body = self._graph().get(
+                own_id,
+                {
+                    "fields": f"business_discovery.username({username})"
+                    "{id,username,name,biography,followers_count}"
+                },
+            )
+            found = body.get("business_discovery")
         if not isinstance(found, dict):
             raise ConnectorError(
                 f"Instagram has no professional account {username}",

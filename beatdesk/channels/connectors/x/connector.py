@@ -12,6 +12,15 @@ References (docs.x.com, read November 2026):
 * Users: ``GET /2/users/me``, ``GET /2/users/:id``, ``GET /2/users/by/username/:username``.
 * Media: ``POST /2/media/upload`` (multipart ``media`` + ``media_category``) and
   ``POST /2/media/metadata`` (alt text).
+* Audience: ``GET /2/users/:id/followers`` (scope ``follows.read``),
+  ``GET /2/tweets/:id/liking_users`` (``like.read``; since likes became private, only
+  for the account's own posts, and at most 100 likers a post) and
+  ``GET /2/tweets/:id/retweeted_by``, paged with ``pagination_token`` =
+  ``meta.next_token``: https://docs.x.com/x-api/users/follows/introduction,
+  https://docs.x.com/x-api/posts/likes/introduction and
+  https://docs.x.com/x-api/posts/retweets/introduction. A 403 there (a token from
+  before Beatdesk asked for these scopes, or an API access level without the endpoint)
+  refuses the request only: it does not break the account.
 * Hide replies: ``PUT /2/tweets/:id/hidden`` with ``{"hidden": true}`` (scope
   ``tweet.moderate.write``; only replies in conversations the account started;
   hiding a hidden reply succeeds): https://docs.x.com/x-api/posts/hide-replies.
@@ -61,6 +70,7 @@ from beatdesk.channels.contract import (
     PostingCap,
     PostMetrics,
     Profile,
+    ProfilePage,
     PublishedRef,
 )
 from beatdesk.core.http import HttpClient, error_for_status, rate_limit_from_headers, retry_after
@@ -76,6 +86,8 @@ SCOPES = (
     "offline.access",
     "dm.read",
     "tweet.moderate.write",
+    "follows.read",
+    "like.read",
 )
 
 TWEET_FIELDS = (
@@ -85,6 +97,15 @@ TWEET_FIELDS = (
 USER_FIELDS = "username,name,location"
 MEDIA_FIELDS = "url,preview_image_url,type,alt_text"
 EXPANSIONS = "author_id,attachments.media_keys"
+#: Fields of the people in follower and engager lists.
+AUDIENCE_USER_FIELDS = "location,description"
+#: ``max_results`` of the lists: followers take up to 1,000, liking_users and
+#: retweeted_by up to 100.
+FOLLOWERS_PAGE_MAX = 1000
+ENGAGERS_PAGE_MAX = 100
+#: ``fetch_engagers`` reads who liked a post, then who reposted it; its cursor is
+#: ``<phase>:<pagination token>``.
+ENGAGER_PATHS = {"likes": "liking_users", "reposts": "retweeted_by"}
 
 #: Refresh the access token this long before X says it expires.
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -345,6 +366,7 @@ class XConnector(OAuthConnector):
             Capability.METRICS,
             Capability.PROFILES,
             Capability.HIDE,
+            Capability.AUDIENCE,
         }
     )
     idempotent_publish = False
@@ -905,16 +927,84 @@ class XConnector(OAuthConnector):
             raise ConnectorError(
                 f"X has no user {value}", permanent=True, reason=ErrorReason.NOT_FOUND
             )
-        public = user.get("public_metrics")
-        followers = public.get("followers_count") if isinstance(public, dict) else None
-        return Profile(
-            platform_id=_str(user, "id"),
-            handle=_str(user, "username"),
-            display_name=_str(user, "name"),
-            location=_str(user, "location"),
-            description=_str(user, "description"),
-            followers=followers if isinstance(followers, int) else None,
+        return _profile(user)
+
+    # -- audience ---------------------------------------------------------------------
+
+    def fetch_followers(self, cursor: str = "", limit: int = 100) -> ProfilePage:
+        path = f"/2/users/{self._user()}/followers"
+        return self._user_page(path, cursor, min(limit, FOLLOWERS_PAGE_MAX), "list followers")
+
+    def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
+        """Who liked the post, then who reposted it (``cursor`` says which, and where)."""
+        if not platform_id.isdigit():
+            raise ConnectorError(
+                f"not an X post id: {platform_id[:40]!r}",
+                permanent=True,
+                reason=ErrorReason.NOT_FOUND,
+            )
+        phase, _, token = (cursor or "likes:").partition(":")
+        if phase not in ENGAGER_PATHS:
+            raise ConnectorError(
+                f"not a cursor of X engagers: {cursor[:40]!r}",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+            )
+        path = f"/2/tweets/{platform_id}/{ENGAGER_PATHS[phase]}"
+        what = "list who liked a post" if phase == "likes" else "list who reposted a post"
+        page = self._user_page(path, token, min(limit, ENGAGERS_PAGE_MAX), what)
+        if page.cursor:
+            return ProfilePage(profiles=page.profiles, cursor=f"{phase}:{page.cursor}")
+        if phase == "reposts":
+            return page
+        if not page.profiles:  # no likes (left): go straight on to the reposts
+            return self.fetch_engagers(platform_id, "reposts:", limit)
+        return ProfilePage(profiles=page.profiles, cursor="reposts:")
+
+    def _user_page(self, path: str, token: str, limit: int, what: str) -> ProfilePage:
+        """One page of a user list; the cursor is ``meta.next_token`` ("" at the end)."""
+        params: dict[str, Any] = {
+            "max_results": max(1, limit),
+            "user.fields": AUDIENCE_USER_FIELDS,
+        }
+        if token:
+            params["pagination_token"] = token
+        try:
+            body = self._request("GET", path, params=params)
+        except ConnectorError as exc:
+            if exc.status != 403:
+                raise
+            raise ConnectorError(
+                f"X refused to {what} ({exc.message}). Reconnect the account if it was "
+                "connected before Beatdesk asked for the permission to read followers and "
+                "likes; the app's X API access level must also include this endpoint",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+                status=403,
+            ) from None
+        users = _dicts(body.get("data"))
+        meta = body.get("meta")
+        following = _str(meta, "next_token") if isinstance(meta, dict) else ""
+        if not users or following == token:
+            following = ""
+        return ProfilePage(
+            profiles=[_profile(user) for user in users if _str(user, "id")], cursor=following
         )
+
+
+def _profile(user: Mapping[str, Any]) -> Profile:
+    """A ``Profile`` from a v2 user object: ``location`` is what the person wrote there
+    (free text), ``followers`` comes with ``public_metrics`` only."""
+    public = user.get("public_metrics")
+    followers = public.get("followers_count") if isinstance(public, dict) else None
+    return Profile(
+        platform_id=_str(user, "id"),
+        handle=_str(user, "username"),
+        display_name=_str(user, "name"),
+        location=_str(user, "location"),
+        description=_str(user, "description"),
+        followers=followers if isinstance(followers, int) else None,
+    )
 
 
 def _replied_to(tweet: Mapping[str, Any]) -> str:
