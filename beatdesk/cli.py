@@ -10,6 +10,7 @@ beatdesk demo-code USERNAME             current authenticator code of a demo acc
 beatdesk triage|screen|locate [--in F]  language tools over JSON Lines (no database)
 beatdesk evidence verify BUNDLE.zip     check an evidence bundle's hashes (no database)
 beatdesk records dispose [--dry-run]    erase what is past its retention (also runs daily)
+beatdesk insights collect|refresh|rebuild|weekly   platform metrics, daily figures, reports
 beatdesk <django command> ...           any Django management command (migrate, ...)
 """
 

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "beatdesk.publishing",
     "beatdesk.intelligence",
     "beatdesk.records",
+    "beatdesk.insights",
     "beatdesk.web",
 ]
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("publishing/", include("beatdesk.publishing.urls")),
     path("intelligence/", include("beatdesk.intelligence.urls")),
     path("records/", include("beatdesk.records.urls")),
+    path("insights/", include("beatdesk.insights.urls")),
 ]

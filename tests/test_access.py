@@ -23,6 +23,7 @@ from beatdesk.agencies.roles import ALL_ROLES
 from .channels.factories import make_account, make_alert, make_delivery, make_signed_media
 from .conftest import force_sign_in, make_agency, make_staff
 from .inbox.factories import make_conversation
+from .insights.factories import make_leadership_report
 from .intelligence.factories import make_export, make_report
 from .publishing.factories import make_follow_up, make_post
 from .records.factories import make_hold
@@ -43,6 +44,7 @@ OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int | str]] = {
     "hold_id": lambda agency: make_hold(agency).pk,
     "export_id": lambda agency: make_export(agency).pk,
     "follow_up_id": lambda agency: make_follow_up(agency).pk,
+    "leadership_report_id": lambda agency: make_leadership_report(agency).pk,
     "staff_id": lambda agency: (
         make_staff(agency, "officer", f"{agency.slug}-target-{Staff.objects.count()}").pk
     ),

@@ -48,6 +48,7 @@ GMP_USERS = [
     ("gmp-analyst", "Chris", "Evans", Role.INTELLIGENCE_ANALYST, ["Force Intelligence Bureau"]),
     ("gmp-standards", "Robin", "Hughes", Role.STANDARDS, ["Professional Standards"]),
     ("gmp-admin", "Morgan", "Taylor", Role.AGENCY_ADMIN, ["Digital Desk"]),
+    ("gmp-chief", "Jo", "Barker", Role.LEADERSHIP, []),
 ]
 
 

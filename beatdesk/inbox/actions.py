@@ -52,6 +52,10 @@ def _stop_clock(conversation: Conversation, actor: Staff | None, now: datetime) 
         conversation.first_response_seconds = max(
             0, int((now - (conversation.needs_response_since or now)).total_seconds())
         )
+        # Kept for insights: the target is cleared below, so decide "met" now.
+        conversation.first_response_met = (
+            None if conversation.due_at is None else now <= conversation.due_at
+        )
     conversation.needs_response_since = None
     conversation.warn_at = None
     conversation.due_at = None
@@ -143,6 +147,7 @@ def send_reply(
         if close_reason:
             locked.status = Conversation.Status.CLOSED
             locked.close_reason = close_reason
+            locked.closed_at = now
         elif locked.status == Conversation.Status.NEW:
             locked.status = Conversation.Status.ACKNOWLEDGED
         locked.assigned_to = locked.assigned_to or actor
@@ -194,6 +199,7 @@ def close(*, actor: Staff, conversation: Conversation, reason: str, note: str = 
             _stop_clock(locked, actor, now)
         locked.status = Conversation.Status.CLOSED
         locked.close_reason = reason
+        locked.closed_at = now
         locked.status_note = note.strip()[:300]
         locked.save()
         record_event(
@@ -213,6 +219,7 @@ def reopen(*, actor: Staff, conversation: Conversation, note: str = "") -> Conve
             return locked
         locked.status = Conversation.Status.ACKNOWLEDGED
         locked.close_reason = ""
+        locked.closed_at = None
         locked.status_note = note.strip()[:300]
         locked.save()
         record_event(

@@ -168,6 +168,9 @@ class Conversation(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Whether the first response came within its target (None: no target was running).
+    first_response_met = models.BooleanField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     responded_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -193,6 +196,10 @@ class Conversation(models.Model):
                 name="inbox_open_by_priority",
             ),
             models.Index(fields=["status", "warn_at"], name="inbox_due_warning"),
+            # Insights: a day's conversations and what changed since the last build.
+            models.Index(fields=["agency", "first_message_at"], name="inbox_conv_started"),
+            models.Index(fields=["agency", "first_response_at"], name="inbox_conv_responded"),
+            models.Index(fields=["agency", "closed_at"], name="inbox_conv_closed"),
         ]
 
     def __str__(self) -> str:

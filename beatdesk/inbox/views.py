@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from beatdesk.agencies.access import access_team, agency_of, staff_of, staff_view
 from beatdesk.agencies.actions import ActionError
 from beatdesk.agencies.models import Staff, Team
-from beatdesk.agencies.roles import AGENCY_ADMINS, ALL_ROLES
+from beatdesk.agencies.roles import AGENCY_ADMINS, DESK_ROLES
 from beatdesk.channels.models import InboundMessage
 from beatdesk.records.access import RECORDS_MANAGERS
 
@@ -29,9 +29,10 @@ from .process import author_key, settings_for, team_windows
 from .replies import render_template, templates_for
 from .targets import format_windows
 
-# Everyone in an agency may work its inbox: officers answer their neighbourhood,
-# analysts and standards take what is routed to them, the desk takes everything.
-INBOX_USERS = ALL_ROLES
+# Everyone in an agency but leadership may work its inbox: officers answer their
+# neighbourhood, analysts and standards take what is routed to them, the desk takes
+# everything.
+INBOX_USERS = DESK_ROLES
 PAGE_SIZE = 50
 THREAD_LIMIT = 200
 

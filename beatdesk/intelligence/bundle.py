@@ -27,7 +27,6 @@ are left out), so rebuilding the same export gives the same bytes.
 from __future__ import annotations
 
 import html
-import logging
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -36,6 +35,7 @@ from django.db.models import Q
 
 from beatdesk.audit.models import AuditEvent
 from beatdesk.channels.models import InboundMessage, InboundRevision, MediaFile
+from beatdesk.core.pdf import render_pdf
 from beatdesk.inbox.models import Reply
 
 from .models import CapturedMedia, EvidenceExport
@@ -234,18 +234,6 @@ as received and take precedence over this transcript.</p>
 """
 
 
-def _pdf(page: str) -> bytes:
-    from weasyprint import HTML  # type: ignore[import-untyped]  # heavy: only when building
-
-    # WeasyPrint logs each character its fonts lack, which would put message text in
-    # the logs; the PDF shows a box for it and the HTML and payloads hold the text.
-    for name in ("weasyprint", "fontTools"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-    pdf: bytes = HTML(string=page).write_pdf()
-    return pdf
-
-
 def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
     """Every file of the bundle except the manifest (path → bytes)."""
     messages = list(
@@ -260,7 +248,7 @@ def bundle_files(export: EvidenceExport) -> dict[str, bytes]:
     rows = _transcript_rows(messages, replies, export.created_at)
     page = _transcript_html(export, rows)
     files["transcript.html"] = page.encode("utf-8")
-    files["transcript.pdf"] = _pdf(page)
+    files["transcript.pdf"] = render_pdf(page)
     files["capture.json"] = json_file(
         {
             "export": export.pk,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from beatdesk.agencies.access import agency_of, staff_of, staff_view
 from beatdesk.agencies.actions import ActionError
-from beatdesk.agencies.roles import ALL_ROLES
+from beatdesk.agencies.roles import DESK_ROLES
 from beatdesk.channels.models import InboundMessage
 from beatdesk.inbox.access import access_conversation
 from beatdesk.web.feedback import run_with_message
@@ -43,7 +43,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "intelligence/queue.html", {"page": page, "status": status})
 
 
-@staff_view(ALL_ROLES)
+@staff_view(DESK_ROLES)
 @require_http_methods(["GET", "POST"])
 def raise_from_conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     staff = staff_of(request)

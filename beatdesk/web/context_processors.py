@@ -21,6 +21,7 @@ NAV = [
     ("Posts", "publishing:posts"),
     ("Intelligence", "intelligence:queue"),
     ("Records", "records:overview"),
+    ("Insights", "insights:overview"),
     ("Areas", "agencies:areas"),
     ("Teams", "agencies:teams"),
     ("Staff", "agencies:staff"),

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from beatdesk.agencies.demo import load_demo
+from beatdesk.agencies.models import Agency
 
 
 class Command(BaseCommand):
@@ -14,6 +15,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = load_demo()
+        # Ten weeks of invented history, so the insights dashboard has periods to compare.
+        from beatdesk.insights.demo import load_history
+
+        gmp = Agency.objects.get(slug="gmp")
+        if load_history(gmp):
+            self.stdout.write("Demo history written: ten weeks of messages, posts and figures.")
         self.stdout.write(
             "\nDemo loaded: Greater Manchester Police (10 districts, 215 wards), "
             "Greater Manchester Fire and Rescue Service, North West Ambulance Service.\n"
