@@ -376,7 +376,9 @@ def check_targets(now: datetime | None = None, *, limit: int = 2000) -> tuple[in
             .filter(status=Conversation.Status.NEW, due_at__lt=now, breached_at__isnull=True)
             .values_list("pk", "agency_id", "team__kind", "priority", "due_at")[:limit]
         )
-        Conversation.objects.filter(pk__in=[row[0] for row in overdue]).update(breached_at=now)
+        Conversation.objects.filter(pk__in=[row[0] for row in overdue]).update(
+            breached_at=now, updated_at=now
+        )
         for agency_id, rows in _by_agency(overdue).items():
             record_event(
                 event_type="inbox.target_missed",
@@ -462,7 +464,14 @@ def save_staffed_hours(*, actor: Staff, team: Team, text: str) -> list[StaffedHo
         restart_clocks(open_conversations)
         for conversation in open_conversations:
             conversation.save(
-                update_fields=["due_at", "warn_at", "warned_at", "escalated_at", "breached_at"]
+                update_fields=[
+                    "due_at",
+                    "warn_at",
+                    "warned_at",
+                    "escalated_at",
+                    "breached_at",
+                    "updated_at",
+                ]
             )
         record_event(
             event_type="inbox.staffed_hours_changed",

@@ -179,6 +179,9 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField()
     message_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Any change (routing, priority, response, breach): insights rebuilds the day the
+    # conversation started when this moves.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["priority", "needs_response_since", "id"]
@@ -198,7 +201,7 @@ class Conversation(models.Model):
             models.Index(fields=["status", "warn_at"], name="inbox_due_warning"),
             # Insights: a day's conversations and what changed since the last build.
             models.Index(fields=["agency", "first_message_at"], name="inbox_conv_started"),
-            models.Index(fields=["agency", "first_response_at"], name="inbox_conv_responded"),
+            models.Index(fields=["agency", "updated_at"], name="inbox_conv_changed"),
             models.Index(fields=["agency", "closed_at"], name="inbox_conv_closed"),
         ]
 

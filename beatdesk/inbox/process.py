@@ -203,6 +203,7 @@ def _process_batch(ids: list[int]) -> int:
 
 _STAYS_CLOSED = {Conversation.CloseReason.SPAM, Conversation.CloseReason.ABUSE}
 _CONVERSATION_FIELDS = [
+    "updated_at",
     "priority",
     "category",
     "team",

@@ -457,7 +457,7 @@ def changed_days(agency: Agency, since: datetime) -> set[date]:
     )
     days |= _distinct_days(
         Conversation.objects.filter(agency=agency).filter(
-            Q(first_message_at__gt=since) | Q(first_response_at__gt=since)
+            Q(first_message_at__gt=since) | Q(updated_at__gt=since)
         ),
         "first_message_at",
     )

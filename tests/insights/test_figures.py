@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beatdesk.agencies.models import Agency, Area, Staff
+from beatdesk.agencies.models import Agency, Area, Staff, Team
 from beatdesk.agencies.roles import Role
 from beatdesk.channels.keys import new_post_key
 from beatdesk.channels.models import ConnectedAccount, Delivery, InboundMessage
@@ -278,26 +278,33 @@ def test_refresh_rebuilds_only_the_days_whose_rows_changed(
     assert isinstance(account, ConnectedAccount)
     operator = world["operator"]
     assert isinstance(operator, Staff)
-    now = datetime(2026, 5, 20, 10, 0, tzinfo=UTC)
-    old = datetime(2026, 5, 12, 10, 0, tzinfo=UTC)
+    # Change detection reads real timestamps (auto_now), so the runs are placed in the
+    # recent past and the source rows further back.
+    real = timezone.now()
+    old = real - timedelta(days=8)
     (message,) = receive(account, inbound_item("Is the road by the park open again?"))
     conversation = _at(message, old)
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=old)
+    old_day = figures.local_day(old)
 
-    first = figures.refresh(agency, now=now)
-    assert first == 9  # 12 May to 20 May: the first run builds every day
-    whole = _docs(agency, date(2026, 5, 12))[(Scope.AGENCY, 0)]
+    first = figures.refresh(agency, now=real - timedelta(minutes=30))
+    assert first == (figures.local_day(real - timedelta(minutes=30)) - old_day).days + 1
+    whole = _docs(agency, old_day)[(Scope.AGENCY, 0)]
     assert sum(r.get("responded", 0) for r in whole["response"].values()) == 0
 
     # Nothing changed: only today is rebuilt.
-    assert figures.refresh(agency, now=now + timedelta(minutes=10)) == 1
-    # A late response to the 12 May conversation rebuilds 12 May (and today).
+    assert figures.refresh(agency, now=real - timedelta(minutes=20)) == 1
+    # A late response to the old conversation rebuilds its day (and today).
     inbox_actions.acknowledge(actor=operator, conversation=conversation)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        first_response_at=now + timedelta(minutes=15)
-    )
-    assert figures.refresh(agency, now=now + timedelta(minutes=20)) == 2
-    whole = _docs(agency, date(2026, 5, 12))[(Scope.AGENCY, 0)]
+    assert figures.refresh(agency, now=timezone.now()) == 2
+    whole = _docs(agency, old_day)[(Scope.AGENCY, 0)]
     assert sum(r.get("responded", 0) for r in whole["response"].values()) == 1
+    # So does re-routing it to another team (no response time moves).
+    figures.refresh(agency, now=timezone.now())
+    desk = Team.objects.create(agency=agency, name="Digital Desk", kind=Team.Kind.DIGITAL_DESK)
+    inbox_actions.reroute(actor=operator, conversation=conversation, team=desk, note="")
+    assert figures.refresh(agency, now=timezone.now()) == 2
+    assert (Scope.TEAM, desk.pk) in _docs(agency, old_day)
 
 
 def test_dashboard_compares_two_periods(agency: Agency, world: dict[str, object]) -> None:
