@@ -44,17 +44,35 @@ def note_success(account: ConnectedAccount, connector: Connector) -> None:
             rate_limit_limit=limit.limit,
             rate_limit_reset_at=limit.reset_at,
         )
-    if connector.updated_credentials:
-        seal_credentials(account, connector.updated_credentials)
-        fields["credentials_ciphertext"] = account.credentials_ciphertext
-        fields["credentials_key_id"] = account.credentials_key_id
-        expires = connector.updated_credentials.get("expires_at")
-        if expires:
-            fields["token_expires_at"] = datetime.fromisoformat(expires)
-        connector.updated_credentials = None
+    fields.update(_refreshed_credentials(account, connector))
     ConnectedAccount.objects.filter(pk=account.pk).update(**fields)
     for name, value in fields.items():
         setattr(account, name, value)
+
+
+def _refreshed_credentials(account: ConnectedAccount, connector: Connector) -> dict[str, object]:
+    """The fields to store when the connector refreshed its credentials (else none)."""
+    if not connector.updated_credentials:
+        return {}
+    seal_credentials(account, connector.updated_credentials)
+    fields: dict[str, object] = {
+        "credentials_ciphertext": account.credentials_ciphertext,
+        "credentials_key_id": account.credentials_key_id,
+    }
+    expires = connector.updated_credentials.get("expires_at")
+    if expires:
+        fields["token_expires_at"] = datetime.fromisoformat(expires)
+    connector.updated_credentials = None
+    return fields
+
+
+def keep_refreshed_credentials(account: ConnectedAccount, connector: Connector) -> None:
+    """Store credentials a connector refreshed, and nothing else about the call: for
+    side work (insights) whose outcome must not change the channel's health. Refresh
+    tokens may be single-use, so this must run even when the call failed."""
+    fields = _refreshed_credentials(account, connector)
+    if fields:
+        ConnectedAccount.objects.filter(pk=account.pk).update(**fields)
 
 
 def note_failure(account: ConnectedAccount, error: ConnectorError) -> None:

@@ -299,7 +299,12 @@ class Delivery(models.Model):
             ),
             models.UniqueConstraint(fields=["account", "key"], name="channels_delivery_key"),
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            # Insights: a day's deliveries, and what changed since the last build.
+            models.Index(fields=["agency", "published_at"], name="channels_delivery_published"),
+            models.Index(fields=["agency", "updated_at"], name="channels_delivery_changed"),
+        ]
 
     def __str__(self) -> str:
         return f"Delivery {self.key} via {self.account_id} ({self.state})"

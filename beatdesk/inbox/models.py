@@ -202,7 +202,6 @@ class Conversation(models.Model):
             # Insights: a day's conversations and what changed since the last build.
             models.Index(fields=["agency", "first_message_at"], name="inbox_conv_started"),
             models.Index(fields=["agency", "updated_at"], name="inbox_conv_changed"),
-            models.Index(fields=["agency", "closed_at"], name="inbox_conv_closed"),
         ]
 
     def __str__(self) -> str:

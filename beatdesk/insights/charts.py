@@ -32,10 +32,11 @@ def line_chart(
     title: str,
     current_label: str,
     previous_label: str,
+    unit: str = "day",
     width: int = 640,
     height: int = 220,
 ) -> SafeString:
-    """Two series by day number: (day, current, previous)."""
+    """Two series by day (or week) number: (n, current, previous)."""
     left, right, top, bottom = 48, 12, 28, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max([max(c, p) for _, c, p in points] or [0]))
@@ -68,9 +69,9 @@ def line_chart(
             f'<polyline points="{current}" fill="none" stroke="{CURRENT}" stroke-width="2.5"/>'
         )
         parts.append(
-            f'<text x="{left}" y="{height - 8}" font-size="11">day 1</text>'
+            f'<text x="{left}" y="{height - 8}" font-size="11">{escape(unit)} 1</text>'
             f'<text x="{width - right}" y="{height - 8}" font-size="11" text-anchor="end">'
-            f"day {points[-1][0]}</text>"
+            f"{escape(unit)} {points[-1][0]}</text>"
         )
     parts.append(_legend(left, 14, current_label, previous_label, dashed=True))
     parts.append("</svg>")

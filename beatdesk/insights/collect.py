@@ -9,8 +9,10 @@
   account serves (its team's areas and everything below them; the whole agency for a
   force-wide account). Only the counts are stored, never who the people are.
 
-Platform trouble is recorded on the channel's health like any other call; a platform
-that does not offer a figure is simply not asked again.
+Insights is side work: a platform error here never pauses, breaks or counts against
+the channel (inbound and publishing go on); the post or account is asked again after
+an hour or the platform's retry time. Credentials the connector refreshed are always
+kept (refresh tokens may be single-use). One runner at a time, by lease.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db.models import Q
 from django.utils import timezone
 
-from beatdesk.channels import health
 from beatdesk.channels.contract import (
     Capability,
     Connector,
@@ -32,6 +34,8 @@ from beatdesk.channels.contract import (
     ErrorReason,
     ProfilePage,
 )
+from beatdesk.channels.contract import PostMetrics as PostMetrics_
+from beatdesk.channels.health import keep_refreshed_credentials
 from beatdesk.channels.models import ConnectedAccount, Delivery
 from beatdesk.channels.registry import connector_class
 from beatdesk.channels.runtime import open_connector
@@ -40,6 +44,7 @@ from beatdesk.language.locality import locate
 from beatdesk.language.locality.profile import stated_place
 
 from .figures import REPLY_SOURCE, local_day
+from .lease import held
 from .models import AudienceSnapshot, PostMetrics
 
 logger = logging.getLogger("beatdesk.insights")
@@ -107,10 +112,13 @@ class AudienceJudge:
 
 
 def _sample(fetch: Callable[[str], ProfilePage], limit: int) -> list[tuple[str, str]]:
-    """Up to ``limit`` distinct profiles from a paged listing."""
+    """Up to ``limit`` distinct profiles from a paged listing (a bounded number of
+    pages, so a platform whose cursors go round in a circle cannot hold the run)."""
     seen: dict[str, tuple[str, str]] = {}
     cursor = ""
-    while len(seen) < limit:
+    for _page in range(MAX_PAGES):
+        if len(seen) >= limit:
+            break
         page = fetch(cursor)
         for profile in page.profiles:
             seen.setdefault(profile.platform_id, (profile.location, profile.description))
@@ -133,145 +141,207 @@ def _usable(now: datetime) -> Q:
     )
 
 
-def _failed(account: ConnectedAccount, error: ConnectorError) -> None:
-    if error.reason != ErrorReason.UNSUPPORTED:
-        health.note_failure(account, error)
+RETRY_AFTER_FAILURE = timedelta(hours=1)
+MAX_PAGES = ENGAGER_SAMPLE // PAGE + FOLLOWER_SAMPLE // PAGE + 2
+
+
+def _backoff(error: ConnectorError, now: datetime) -> datetime:
+    """When to ask again after a failure: the platform's own time, at least an hour."""
+    later = now + RETRY_AFTER_FAILURE
+    return max(later, error.retry_after) if error.retry_after else later
 
 
 def collect_metrics(now: datetime | None = None, *, limit: int = 500) -> int:
-    """Fetch metrics for the deliveries that are due; returns how many were updated."""
+    """Fetch metrics for the deliveries that are due; returns how many were updated.
+
+    Insights is side work: its failures never touch the channel's health (no pause, no
+    broken channel, no failure count); a failed post is asked again after an hour or
+    the platform's retry time, so one bad post or platform never starves the rest.
+    One runner at a time (a lease).
+    """
     now = now or timezone.now()
-    due = (
-        Delivery.objects.filter(
-            state=Delivery.State.PUBLISHED,
-            deleted_at__isnull=True,
-            published_at__gte=now - METRICS_WINDOW,
+    with held("collect-metrics", minutes=30) as mine:
+        if not mine:
+            return 0
+        due = (
+            Delivery.objects.filter(
+                state=Delivery.State.PUBLISHED,
+                deleted_at__isnull=True,
+                published_at__gte=now - METRICS_WINDOW,
+            )
+            .exclude(source_type=REPLY_SOURCE)
+            .exclude(platform_id="")
+            .filter(Q(metrics__isnull=True) | Q(metrics__next_fetch_at__lte=now))
+            .filter(account__in=ConnectedAccount.objects.filter(_usable(now)))
+            .select_related("account", "account__team")
+            .order_by("published_at")[:limit]
         )
-        .exclude(source_type=REPLY_SOURCE)
-        .exclude(platform_id="")
-        .filter(Q(metrics__isnull=True) | Q(metrics__next_fetch_at__lte=now))
-        .filter(account__in=ConnectedAccount.objects.filter(_usable(now)))
-        .select_related("account", "account__team")
-        .order_by("published_at")[:limit]
+        by_account: dict[int, list[Delivery]] = defaultdict(list)
+        for delivery in due:
+            by_account[delivery.account_id].append(delivery)
+        updated = 0
+        for deliveries in by_account.values():
+            account = deliveries[0].account
+            if not _supports(account, Capability.METRICS):
+                continue
+            updated += _collect_account_metrics(account, deliveries, now)
+        return updated
+
+
+def _row(delivery: Delivery) -> PostMetrics:
+    return PostMetrics.objects.filter(delivery=delivery).first() or PostMetrics(
+        delivery=delivery, agency_id=delivery.agency_id
     )
-    by_account: dict[int, list[Delivery]] = defaultdict(list)
-    for delivery in due:
-        by_account[delivery.account_id].append(delivery)
-    updated = 0
-    for deliveries in by_account.values():
-        account = deliveries[0].account
-        if not _supports(account, Capability.METRICS):
-            continue
-        updated += _collect_account_metrics(account, deliveries, now)
-    return updated
+
+
+def _fetch(
+    connector: Connector, batch: Sequence[Delivery]
+) -> tuple[dict[str, PostMetrics_], dict[str, ConnectorError]]:
+    """Metrics of a batch; when the platform refuses the batch because one post is gone
+    (Meta answers NOT_FOUND for the whole request), each post is asked alone."""
+    ids = [d.platform_id for d in batch]
+    try:
+        return {m.platform_id: m for m in connector.fetch_metrics(ids)}, {}
+    except ConnectorError as error:
+        if error.reason != ErrorReason.NOT_FOUND or len(ids) == 1:
+            raise
+    found: dict[str, PostMetrics_] = {}
+    failed: dict[str, ConnectorError] = {}
+    for platform_id in ids:
+        try:
+            found.update({m.platform_id: m for m in connector.fetch_metrics([platform_id])})
+        except ConnectorError as error:
+            if error.reason != ErrorReason.NOT_FOUND:
+                raise
+            failed[platform_id] = error
+    return found, failed
 
 
 def _collect_account_metrics(
     account: ConnectedAccount, deliveries: Sequence[Delivery], now: datetime
 ) -> int:
     judge = AudienceJudge(account) if _supports(account, Capability.AUDIENCE) else None
+    sampling = judge is not None
     updated = 0
     with open_connector(account) as connector:
-        for start in range(0, len(deliveries), METRICS_BATCH):
-            batch = deliveries[start : start + METRICS_BATCH]
-            try:
-                figures = {
-                    m.platform_id: m
-                    for m in connector.fetch_metrics([d.platform_id for d in batch])
-                }
-            except ConnectorError as error:
-                _failed(account, error)
-                return updated
-            health.note_success(account, connector)
-            for delivery in batch:
-                metric = figures.get(delivery.platform_id)
-                row = PostMetrics.objects.filter(delivery=delivery).first() or PostMetrics(
-                    delivery=delivery, agency_id=delivery.agency_id
-                )
-                # Re-sample engagers only when likes + reposts moved since the last sample.
-                sampled_at = (row.likes + row.reposts) if row.engagers_sampled else -1
-                if metric is None:
-                    # Gone from the platform (deleted there, or hidden): keep the last
-                    # figures and stop asking daily.
-                    row.last_error = "The platform no longer returns this post."
-                else:
-                    row.likes, row.reposts = metric.likes, metric.reposts
-                    row.replies, row.quotes = metric.replies, metric.quotes
-                    row.impressions = metric.impressions
-                    row.last_error = ""
-                    engaged = metric.likes + metric.reposts
-                    if judge is not None and engaged and engaged != sampled_at:
-                        sample = _engager_sample(connector, account, delivery.platform_id)
-                        if sample is not None:
-                            counted = judge.count(sample)
-                            row.engagers_sampled = counted.sampled
-                            row.engagers_located = counted.located
-                            row.engagers_local = counted.local
-                row.fetched_at = now
-                row.next_fetch_at = next_fetch(delivery.published_at or now, now)
-                row.save()
-                updated += 1
+        try:
+            for start in range(0, len(deliveries), METRICS_BATCH):
+                batch = deliveries[start : start + METRICS_BATCH]
+                try:
+                    figures, gone = _fetch(connector, batch)
+                except ConnectorError as error:
+                    # The platform is unwell or refuses us: every post still due for
+                    # this account waits, and nothing else is asked of it this run.
+                    _postpone(deliveries[start:], error, now)
+                    return updated
+                for delivery in batch:
+                    row = _row(delivery)
+                    metric = figures.get(delivery.platform_id)
+                    if metric is None:
+                        # Gone from the platform (deleted or hidden there): the last
+                        # figures stay.
+                        reason = gone.get(delivery.platform_id)
+                        row.last_error = (
+                            reason.message if reason else "The platform no longer returns it."
+                        )[:300]
+                    else:
+                        row.likes, row.reposts = metric.likes, metric.reposts
+                        row.replies, row.quotes = metric.replies, metric.quotes
+                        row.impressions = metric.impressions
+                        row.last_error = ""
+                        engaged = metric.likes + metric.reposts
+                        if sampling and judge is not None and engaged != (row.sample_basis or 0):
+                            try:
+                                sample = _sample(
+                                    partial(_engagers_page, connector, delivery.platform_id),
+                                    ENGAGER_SAMPLE,
+                                )
+                            except ConnectorError as error:
+                                # No more samples this run (a 429 here must not cost
+                                # the metrics); figures still saved.
+                                sampling = False
+                                row.last_error = f"Engagers not sampled: {error.message}"[:300]
+                            else:
+                                counted = judge.count(sample)
+                                row.engagers_sampled = counted.sampled
+                                row.engagers_located = counted.located
+                                row.engagers_local = counted.local
+                                row.sample_basis = engaged
+                    row.fetched_at = now
+                    row.next_fetch_at = next_fetch(delivery.published_at or now, now)
+                    row.save()
+                    updated += 1
+        finally:
+            keep_refreshed_credentials(account, connector)
     return updated
 
 
-def _engager_sample(
-    connector: Connector, account: ConnectedAccount, platform_id: str
-) -> list[tuple[str, str]] | None:
-    try:
-        return _sample(
-            lambda cursor: connector.fetch_engagers(platform_id, cursor, PAGE), ENGAGER_SAMPLE
-        )
-    except ConnectorError as error:
-        _failed(account, error)
-        return None
+def _engagers_page(connector: Connector, platform_id: str, cursor: str) -> ProfilePage:
+    return connector.fetch_engagers(platform_id, cursor, PAGE)
+
+
+def _postpone(deliveries: Sequence[Delivery], error: ConnectorError, now: datetime) -> None:
+    later = _backoff(error, now)
+    for delivery in deliveries:
+        row = _row(delivery)
+        row.last_error = error.message[:300]
+        row.next_fetch_at = later
+        row.save()
+    logger.info("insights: metrics of %d post(s) postponed: %s", len(deliveries), error.reason)
 
 
 def collect_audience(now: datetime | None = None, *, limit: int = 50) -> int:
-    """Take today's audience snapshot of each account that has none yet."""
+    """Take today's audience snapshot of each account that has none yet (a failed
+    attempt is tried again after an hour); returns how many were taken."""
     now = now or timezone.now()
-    today = local_day(now)
-    taken = AudienceSnapshot.objects.filter(day=today).values_list("account_id", flat=True)
-    accounts = (
-        ConnectedAccount.objects.filter(_usable(now))
-        .exclude(pk__in=taken)
-        .select_related("team", "agency")
-        .order_by("pk")[:limit]
-    )
-    count = 0
-    for account in accounts:
-        if not _supports(account, Capability.PROFILES):
-            continue
-        snapshot = _snapshot(account, now)
-        if snapshot is not None:
-            count += 1
-    return count
+    with held("collect-audience", minutes=60) as mine:
+        if not mine:
+            return 0
+        today = local_day(now)
+        done = AudienceSnapshot.objects.filter(day=today).filter(
+            Q(ok=True) | Q(taken_at__gt=now - RETRY_AFTER_FAILURE)
+        )
+        accounts = (
+            ConnectedAccount.objects.filter(_usable(now))
+            .exclude(pk__in=done.values_list("account_id", flat=True))
+            .select_related("team", "agency")
+            .order_by("pk")[:limit]
+        )
+        count = 0
+        for account in accounts:
+            if not _supports(account, Capability.PROFILES):
+                continue
+            if _snapshot(account, now).ok:
+                count += 1
+        return count
 
 
-def _snapshot(account: ConnectedAccount, now: datetime) -> AudienceSnapshot | None:
+def _snapshot(account: ConnectedAccount, now: datetime) -> AudienceSnapshot:
     followers: int | None = None
     counted = LocalCount()
     notes: list[str] = []
+    ok = True
     with open_connector(account) as connector:
         try:
-            profile = connector.fetch_profile(account.platform_account_id or account.handle)
-            followers = profile.followers
-        except ConnectorError as error:
-            _failed(account, error)
-            if error.reason != ErrorReason.UNSUPPORTED:
-                return None  # try again on a later tick
-            notes.append("The platform does not give a follower count.")
-        if _supports(account, Capability.AUDIENCE):
             try:
-                sample = _sample(
-                    lambda cursor: connector.fetch_followers(cursor, PAGE), FOLLOWER_SAMPLE
-                )
-                counted = AudienceJudge(account).count(sample)
+                profile = connector.fetch_profile(account.platform_account_id or account.handle)
+                followers = profile.followers
             except ConnectorError as error:
-                _failed(account, error)
-                notes.append(f"Followers could not be sampled: {error.message}"[:200])
-        else:
-            notes.append("The platform does not list followers.")
-        health.note_success(account, connector)
+                if error.reason != ErrorReason.UNSUPPORTED:
+                    ok = False
+                notes.append(f"No follower count: {error.message}")
+            if ok and _supports(account, Capability.AUDIENCE):
+                try:
+                    sample = _sample(
+                        lambda cursor: connector.fetch_followers(cursor, PAGE), FOLLOWER_SAMPLE
+                    )
+                    counted = AudienceJudge(account).count(sample)
+                except ConnectorError as error:
+                    notes.append(f"Followers could not be sampled: {error.message}")
+            elif ok:
+                notes.append("The platform does not list followers.")
+        finally:
+            keep_refreshed_credentials(account, connector)
     snapshot, _ = AudienceSnapshot.objects.update_or_create(
         account=account,
         day=local_day(now),
@@ -282,6 +352,7 @@ def _snapshot(account: ConnectedAccount, now: datetime) -> AudienceSnapshot | No
             "located": counted.located,
             "local": counted.local,
             "taken_at": now,
+            "ok": ok,
             "note": " ".join(notes)[:300],
         },
     )

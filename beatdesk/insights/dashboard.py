@@ -10,7 +10,7 @@ from typing import Any
 from beatdesk.agencies.models import Agency
 from beatdesk.publishing.models import Purpose
 
-from .figures import empty, merge_into, percentile
+from .figures import audience_totals, empty, merge_into, percentile
 from .models import DailyFigures, Scope
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -126,10 +126,16 @@ class Summary:
             return None
         return 100.0 * e.get("reach_engagements", 0) / e["impressions"]
 
+    @property
+    def audience(self) -> dict[str, int]:
+        """Each account's latest snapshot in the period, summed (empty: none taken)."""
+        per_account = self.totals.get("audience", {})
+        return audience_totals(per_account) if per_account else {}
+
     def local_share(self, kind: str) -> float | None:
         """Share (percent) of the located sample inside the areas served: ``followers`` or
         ``engagers``."""
-        source = self.totals.get("audience", {}) if kind == "followers" else self.engagement
+        source = self.audience if kind == "followers" else self.engagement
         located = source.get("located", 0)
         return 100.0 * source.get("local", 0) / located if located else None
 
@@ -225,8 +231,19 @@ class Dashboard:
             )
         return rows
 
-    def series(self, which: str) -> list[tuple[int, float, float]]:
-        """Day-by-day values of both periods, aligned by day number (1, 2, ...)."""
+    @property
+    def series_step(self) -> int:
+        """Days per point of the charts and their table: a week for long periods."""
+        return 7 if max(self.period.days, self.compare.days) > 31 else 1
+
+    @property
+    def series_unit(self) -> str:
+        return "week" if self.series_step == 7 else "day"
+
+    def series(self, which: str, step: int | None = None) -> list[tuple[int, float, float]]:
+        """Values of both periods by day (or week: ``series_step``) number, aligned:
+        (n, current, previous). ``step=1`` forces days."""
+        step = step or self.series_step
 
         def value(doc: dict[str, Any] | None) -> float:
             if not doc:
@@ -241,13 +258,20 @@ class Dashboard:
                 )
             return float(doc.get(which, 0))
 
-        now_days, then_days = self.period.each_day(), self.compare.each_day()
-        length = max(len(now_days), len(then_days))
+        def points(summary: Summary, days: list[date]) -> list[float]:
+            return [
+                sum(value(summary.daily.get(d)) for d in days[i : i + step])
+                for i in range(0, len(days), step)
+            ]
+
+        now = points(self.current, self.period.each_day())
+        then = points(self.previous, self.compare.each_day())
+        length = max(len(now), len(then))
         return [
             (
                 i + 1,
-                value(self.current.daily.get(now_days[i])) if i < len(now_days) else 0.0,
-                value(self.previous.daily.get(then_days[i])) if i < len(then_days) else 0.0,
+                now[i] if i < len(now) else 0.0,
+                then[i] if i < len(then) else 0.0,
             )
             for i in range(length)
         ]
@@ -255,7 +279,7 @@ class Dashboard:
 
 def headline_figures(current: Summary, previous: Summary) -> list[Figure]:
     def audience(s: Summary, key: str) -> float | None:
-        value = s.totals.get("audience", {}).get(key)
+        value = s.audience.get(key)
         return float(value) if value is not None else None
 
     return [
@@ -289,7 +313,7 @@ def headline_figures(current: Summary, previous: Summary) -> list[Figure]:
             "Reach (impressions)",
             current.engagement.get("impressions"),
             previous.engagement.get("impressions"),
-            note="Only platforms that report impressions (X, Facebook, Instagram).",
+            note="Only platforms that report impressions (X today).",
         ),
         Figure("engagements", "Engagements", current.engagements(), previous.engagements()),
         Figure(

@@ -12,11 +12,13 @@ The document of one (scope, day)::
     by_category         {category: n}  (triage category)
     by_priority         {"P1": n, ...}
     response            {"P1": {"started", "responded", "met", "missed", "hist": {bucket: n}}}
-                        conversations whose first message came that day: how many got
-                        a first response, within target or not, and a histogram of
-                        first-response times (``BUCKET_EDGES``)
-    outcomes            {"intelligence_reports", "crime_recorded", "referred_999",
-                         "complaint", "intelligence", "people_found"}  on the day they happened
+                        conversations whose first message came that day (spam and abuse
+                        closed as such left out): how many got a first response, within
+                        target or not, and a histogram of first-response times
+                        (``BUCKET_EDGES``)
+    outcomes            {"crime_recorded", "referred_999", "complaint", "intelligence"}:
+                        conversations started that day and closed so; "intelligence_reports"
+                        raised and "people_found" (appeals marked found) on their own day
     posts, deliveries   posts published that day (a post to three accounts is one post at
                         agency scope, one per account) and their deliveries
     replies_sent        replies to the public delivered that day
@@ -25,9 +27,9 @@ The document of one (scope, day)::
                         replies, quotes, impressions, reach_posts (deliveries whose platform
                         reports impressions), reach_engagements (their engagements), and the
                         engager sample: sampled, located, local
-    audience            follower counts and the located follower sample of the accounts
-                        in scope, from that day's snapshots (a level, not a flow: a period
-                        shows its last day with a snapshot)
+    audience            {account id: [followers, sampled, located, local]} from that day's
+                        snapshots (a level, not a flow: a period takes each account's
+                        latest snapshot in it)
 
 Which scopes a row counts in: inbound figures (messages, response, outcomes) follow
 where the message is *about* and who *handled* it: the triage area and its parent
@@ -59,6 +61,7 @@ from beatdesk.inbox.models import Conversation, MessageTriage
 from beatdesk.intelligence.models import IntelligenceReport
 from beatdesk.publishing.models import POST_SOURCE, Post
 
+from .lease import held
 from .models import AudienceSnapshot, BuildState, DailyFigures, Scope
 
 REPLY_SOURCE = "inbox.reply"
@@ -68,6 +71,7 @@ OUTCOME_REASONS = (
     Conversation.CloseReason.COMPLAINT,
     Conversation.CloseReason.INTELLIGENCE,
 )
+NOT_ANSWERED = (Conversation.CloseReason.SPAM, Conversation.CloseReason.ABUSE)
 ENGAGEMENT_KEYS = (
     "likes",
     "reposts",
@@ -82,6 +86,7 @@ ENGAGEMENT_KEYS = (
 )
 # Changes committed a little after their timestamps (long transactions) are still seen.
 CHANGE_OVERLAP = timedelta(minutes=5)
+CONVERSATION_SPAN = timedelta(days=31)
 
 
 def _edges() -> tuple[int, ...]:
@@ -171,12 +176,11 @@ def _bump(counter: dict[str, Any], key: str, amount: int = 1) -> None:
 
 
 def merge_into(total: dict[str, Any], day: dict[str, Any]) -> None:
-    """Add one day's document to a running total (audience is a level: the later day's
-    replaces it when it has one)."""
+    """Add one day's document to a running total. Audience is a level, per account: a
+    later day's snapshot of an account replaces the earlier one."""
     for key, value in day.items():
         if key == "audience":
-            if value:
-                total["audience"] = dict(value)
+            total.setdefault("audience", {}).update(value)
         elif isinstance(value, dict):
             merge_into(total.setdefault(key, {}), value)
         elif isinstance(value, int | float):
@@ -285,9 +289,32 @@ def compute_day(agency: Agency, day: date, shape: AgencyShape) -> dict[tuple[str
         "first_response_seconds",
         "first_response_met",
         "breached_at",
+        "status",
+        "close_reason",
     ):
-        account_id, team_id, area_id, priority, responded_at, seconds, met, breached = row
-        for key in shape.inbound_scopes(account_id, team_id, area_id):
+        (
+            account_id,
+            team_id,
+            area_id,
+            priority,
+            responded_at,
+            seconds,
+            met,
+            breached,
+            status,
+            reason,
+        ) = row
+        keys = shape.inbound_scopes(account_id, team_id, area_id)
+        closed = status == Conversation.Status.CLOSED
+        if closed and reason in OUTCOME_REASONS:
+            # Outcomes belong to the day the conversation started, like its response:
+            # a reopened conversation stops counting, and is counted once when closed
+            # again (its day is rebuilt whenever the conversation changes).
+            for key in keys:
+                _bump(docs[key]["outcomes"], reason)
+        if closed and reason in NOT_ANSWERED:
+            continue  # spam and abuse closed in bulk are not responses to the public
+        for key in keys:
             stats = docs[key]["response"].setdefault(priority, {"hist": {}})
             _bump(stats, "started")
             if responded_at is not None:
@@ -299,12 +326,6 @@ def compute_day(agency: Agency, day: date, shape: AgencyShape) -> dict[tuple[str
                     _bump(stats, "missed")
             elif breached is not None:
                 _bump(stats, "missed")
-
-    for account_id, team_id, area_id, reason in Conversation.objects.filter(
-        agency=agency, closed_at__gte=start, closed_at__lt=end, close_reason__in=OUTCOME_REASONS
-    ).values_list("account_id", "team_id", "area_id", "close_reason"):
-        for key in shape.inbound_scopes(account_id, team_id, area_id):
-            _bump(docs[key]["outcomes"], reason)
 
     for account_id, team_id, area_id in IntelligenceReport.objects.filter(
         agency=agency, created_at__gte=start, created_at__lt=end
@@ -318,14 +339,18 @@ def compute_day(agency: Agency, day: date, shape: AgencyShape) -> dict[tuple[str
         ).values_list("pk", flat=True)
     )
     if found_posts:
-        post_accounts: dict[str, set[int]] = defaultdict(set)
+        post_accounts: dict[str, set[int]] = {str(p): set() for p in found_posts}
         for source_id, account_id in Delivery.objects.filter(
-            agency=agency, source_type=POST_SOURCE, source_id__in=[str(p) for p in found_posts]
+            agency=agency, source_type=POST_SOURCE, source_id__in=list(post_accounts)
         ).values_list("source_id", "account_id"):
             post_accounts[source_id].add(account_id)
         for accounts in post_accounts.values():
-            keys = {k for account_id in accounts for k in shape.account_scopes(account_id)}
-            for key in keys:
+            # Once per scope, however many of its accounts carried the appeal (and at
+            # agency scope even when it went out through none).
+            found_in = {(Scope.AGENCY.value, 0)} | {
+                key for account_id in accounts for key in shape.account_scopes(account_id)
+            }
+            for key in found_in:
                 _bump(docs[key]["outcomes"], "people_found")
 
     _add_deliveries(agency, start, end, shape, docs)
@@ -410,18 +435,25 @@ def _add_deliveries(
 def _add_audience(
     agency: Agency, day: date, shape: AgencyShape, docs: dict[tuple[str, int], dict[str, Any]]
 ) -> None:
+    """Each account's snapshot of the day, kept per account (``{account id: [followers,
+    sampled, located, local]}``), so a period can take each account's latest one."""
     for account_id, followers, sampled, located, local in AudienceSnapshot.objects.filter(
-        agency=agency, day=day
+        agency=agency, day=day, ok=True
     ).values_list("account_id", "followers", "sampled", "located", "local"):
         for key in shape.account_scopes(account_id):
-            audience = docs[key]["audience"]
-            _bump(audience, "accounts")
-            if followers is not None:
-                _bump(audience, "followers", followers)
-                _bump(audience, "counted_accounts")
-            _bump(audience, "sampled", sampled)
-            _bump(audience, "located", located)
-            _bump(audience, "local", local)
+            docs[key]["audience"][str(account_id)] = [followers, sampled, located, local]
+
+
+def audience_totals(audience: dict[str, list[int | None]]) -> dict[str, int]:
+    """Sum the accounts' latest snapshots: followers (of accounts that report them),
+    the located sample, and how many accounts there are."""
+    totals = {"accounts": len(audience), "followers": 0, "sampled": 0, "located": 0, "local": 0}
+    for followers, sampled, located, local in audience.values():
+        totals["followers"] += followers or 0
+        totals["sampled"] += sampled or 0
+        totals["located"] += located or 0
+        totals["local"] += local or 0
+    return totals
 
 
 def build_days(agency: Agency, days: Iterable[date], *, now: datetime | None = None) -> int:
@@ -456,19 +488,26 @@ def changed_days(agency: Agency, since: datetime) -> set[date]:
         InboundMessage.objects.filter(agency=agency, received_at__gt=since), "received_at"
     )
     days |= _distinct_days(
-        Conversation.objects.filter(agency=agency).filter(
-            Q(first_message_at__gt=since) | Q(updated_at__gt=since)
-        ),
-        "first_message_at",
+        InboundMessage.objects.filter(agency=agency, triage__triaged_at__gt=since), "received_at"
     )
-    days |= _distinct_days(
-        Conversation.objects.filter(agency=agency, closed_at__gt=since), "closed_at"
-    )
+    # A changed conversation (response, routing, priority, close, reopen) changes the
+    # figures of every day it has messages on (capped: a thread running for months
+    # needs ``beatdesk insights rebuild`` to move its older days).
+    for first, last in Conversation.objects.filter(
+        Q(agency=agency) & (Q(first_message_at__gt=since) | Q(updated_at__gt=since))
+    ).values_list("first_message_at", "last_message_at"):
+        day, end = local_day(first), min(local_day(last), local_day(first) + CONVERSATION_SPAN)
+        while day <= end:
+            days.add(day)
+            day += timedelta(days=1)
     days |= _distinct_days(
         IntelligenceReport.objects.filter(agency=agency, created_at__gt=since), "created_at"
     )
     days |= _distinct_days(
         Post.objects.filter(agency=agency, person_found_at__gt=since), "person_found_at"
+    )
+    days |= _distinct_days(
+        Delivery.objects.filter(agency=agency, published_at__gt=since), "published_at"
     )
     days |= _distinct_days(
         Delivery.objects.filter(agency=agency, published_at__isnull=False, updated_at__gt=since),
@@ -480,12 +519,11 @@ def changed_days(agency: Agency, since: datetime) -> set[date]:
         ),
         "published_at",
     )
-    days |= {
-        d
-        for d in AudienceSnapshot.objects.filter(agency=agency, taken_at__gt=since)
+    days |= set(
+        AudienceSnapshot.objects.filter(agency=agency, taken_at__gt=since)
         .values_list("day", flat=True)
         .distinct()
-    }
+    )
     return days
 
 
@@ -520,16 +558,22 @@ def refresh(agency: Agency, *, now: datetime | None = None, full: bool = False) 
     """Bring an agency's daily figures up to date; returns the number of days built.
 
     The first run (or ``full``) builds every day from the first data to today; later
-    runs rebuild today and the days whose source rows changed since the last run.
+    runs rebuild today and the days whose source rows changed since the last run. One
+    runner per agency at a time (a lease); another finds it busy and returns 0.
     """
     now = now or timezone.now()
-    state, _ = BuildState.objects.get_or_create(agency=agency)
-    today = local_day(now)
-    if full or state.changes_seen_until is None:
-        first = first_day(agency)
-        days = set(_every_day(first, today)) if first else {today}
-    else:
-        days = changed_days(agency, state.changes_seen_until - CHANGE_OVERLAP) | {today}
-    built = build_days(agency, days, now=now)
-    BuildState.objects.filter(pk=state.pk).update(changes_seen_until=now, built_at=timezone.now())
-    return built
+    with held(f"refresh:{agency.pk}", minutes=60) as mine:
+        if not mine:
+            return 0
+        state, _ = BuildState.objects.get_or_create(agency=agency)
+        today = local_day(now)
+        if full or state.changes_seen_until is None:
+            first = first_day(agency)
+            days = set(_every_day(first, today)) if first else {today}
+        else:
+            days = changed_days(agency, state.changes_seen_until - CHANGE_OVERLAP) | {today}
+        built = build_days(agency, days, now=now)
+        BuildState.objects.filter(pk=state.pk).update(
+            changes_seen_until=now, built_at=timezone.now()
+        )
+        return built

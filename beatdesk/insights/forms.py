@@ -15,6 +15,7 @@ from .models import Scope
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 28
+EARLIEST = date(2000, 1, 1)
 
 
 class Compare:
@@ -60,10 +61,13 @@ class DashboardForm(forms.Form):
     )
 
     def __init__(self, data: Any, *, agency: Agency, today: date) -> None:
+        # The default ends yesterday: today is not over, so comparing it with whole
+        # days would show every count as "worse" each morning.
+        yesterday = today - timedelta(days=1)
         defaults = {
             "scope": "agency",
-            "start": (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
-            "end": today.isoformat(),
+            "start": (yesterday - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
+            "end": yesterday.isoformat(),
             "compare": Compare.PREVIOUS,
         }
         merged = defaults | {k: v for k, v in (data or {}).items() if v not in ("", None)}
@@ -74,6 +78,11 @@ class DashboardForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for name in ("start", "end", "compare_start", "compare_end"):
+            value = cleaned.get(name)
+            if value is not None and value < EARLIEST:
+                self.add_error(name, f"Choose a date from {EARLIEST.year} on.")
+                cleaned.pop(name, None)
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:

@@ -35,6 +35,9 @@ class PostMetrics(models.Model):
     engagers_sampled = models.PositiveIntegerField(default=0)
     engagers_located = models.PositiveIntegerField(default=0)
     engagers_local = models.PositiveIntegerField(default=0)
+    # Likes + reposts when the engager sample was taken (None: never sampled); the
+    # sample is taken again only when they change.
+    sample_basis = models.PositiveIntegerField(null=True, blank=True)
     fetched_at = models.DateTimeField(default=timezone.now)
     next_fetch_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=300, blank=True)
@@ -66,6 +69,9 @@ class AudienceSnapshot(models.Model):
     located = models.PositiveIntegerField(default=0)
     local = models.PositiveIntegerField(default=0)
     taken_at = models.DateTimeField(default=timezone.now)
+    # False: the platform could not be read (the note says why); tried again within
+    # the hour, and never used as a figure.
+    ok = models.BooleanField(default=True)
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -107,6 +113,7 @@ class DailyFigures(models.Model):
                 fields=["agency", "scope", "scope_id", "day"], name="insights_daily_once"
             )
         ]
+        indexes = [models.Index(fields=["agency", "day"], name="insights_daily_by_day")]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.scope_id} on {self.day}"
@@ -124,6 +131,17 @@ class BuildState(models.Model):
 
     def __str__(self) -> str:
         return f"Insights build state of agency {self.agency_id}"
+
+
+class Lease(models.Model):
+    """Who is doing a piece of insights work right now ("collect", "refresh:<agency>"),
+    so two channels loops or a loop and a command never do it twice at once."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Lease {self.name} until {self.until}"
 
 
 class LeadershipReport(models.Model):

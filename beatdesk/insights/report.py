@@ -33,10 +33,19 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
-    """Spreadsheet-safe: text that a spreadsheet would run as a formula gets a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Spreadsheet-safe: text that a spreadsheet would run as a formula gets a quote
+    (numbers, negative ones included, stay numbers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
         return "'" + value
     return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(value: float | None) -> str:
@@ -74,11 +83,7 @@ def csv_text(dashboard: Dashboard) -> str:
         for label, now, then in rows:
             row(section, label, now, then, now - then, "count")
     for kind, now_doc, then_doc in (
-        (
-            "followers",
-            dashboard.current.totals.get("audience", {}),
-            dashboard.previous.totals.get("audience", {}),
-        ),
+        ("followers", dashboard.current.audience, dashboard.previous.audience),
         ("engagers", dashboard.current.engagement, dashboard.previous.engagement),
     ):
         for key in ("sampled", "located", "local"):
@@ -129,9 +134,9 @@ def csv_text(dashboard: Dashboard) -> str:
         "posts",
         "engagements",
     )
-    messages = dashboard.series("messages")
-    posts = dashboard.series("posts")
-    engagements = dashboard.series("engagements")
+    messages = dashboard.series("messages", step=1)
+    posts = dashboard.series("posts", step=1)
+    engagements = dashboard.series("engagements", step=1)
     now_days, then_days = dashboard.period.each_day(), dashboard.compare.each_day()
     for i, (number, m_now, m_then) in enumerate(messages):
         row(
@@ -180,15 +185,17 @@ def page_context(dashboard: Dashboard) -> dict[str, Any]:
         ],
         "messages_chart": charts.line_chart(
             dashboard.series("messages"),
-            title="Messages from the public per day",
+            title=f"Messages from the public per {dashboard.series_unit}",
             current_label=now_label,
             previous_label=then_label,
+            unit=dashboard.series_unit,
         ),
         "engagement_chart": charts.line_chart(
             dashboard.series("engagements"),
-            title="Engagements per day (by the day the post was published)",
+            title=f"Engagements per {dashboard.series_unit} (by when the post went out)",
             current_label=now_label,
             previous_label=then_label,
+            unit=dashboard.series_unit,
         ),
         "category_chart": charts.bar_chart(
             dashboard.categories(),
@@ -298,4 +305,14 @@ def note_download(actor: Staff, dashboard: Dashboard) -> None:
             "period": [dashboard.period.start.isoformat(), dashboard.period.end.isoformat()],
             "compare": [dashboard.compare.start.isoformat(), dashboard.compare.end.isoformat()],
         },
+    )
+
+
+def note_stored_download(actor: Staff, stored: LeadershipReport) -> None:
+    record_event(
+        event_type="insights.report_downloaded",
+        actor=actor,
+        target=stored,
+        summary=f"Downloaded {stored}",
+        data={"sha256": stored.sha256},
     )

@@ -86,6 +86,7 @@ def stored_report(request: HttpRequest, leadership_report_id: int) -> HttpRespon
     data = report.report_bytes(stored)
     if data is None:
         raise Http404("This report's file is missing or was altered.")
+    report.note_stored_download(staff_of(request), stored)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{(stored.file.name or "report.pdf").rsplit("/", 1)[-1]}"'

@@ -112,16 +112,48 @@ def test_post_metrics_are_fetched_when_due_with_an_engager_sample(
     assert collect.collect_metrics(now + timedelta(hours=2)) == 1
 
 
-def test_platform_trouble_is_recorded_and_nothing_is_invented(agency: Agency) -> None:
+def test_platform_trouble_waits_an_hour_and_leaves_the_channel_alone(agency: Agency) -> None:
     dead = make_account(agency, kind="mastodon")  # points at a closed local port
     seal_credentials(dead, {"access_token": "token-for-a-dead-server"})
     dead.save()
     delivery = _published(dead, hours_ago=2)
     Delivery.objects.filter(pk=delivery.pk).update(platform_id="109876543210")
-    assert collect.collect_metrics() == 0
-    assert not PostMetrics.objects.filter(delivery=delivery).exists()
+    now = timezone.now()
+    assert collect.collect_metrics(now) == 0
+    row = PostMetrics.objects.get(delivery=delivery)
+    assert row.likes == 0 and row.impressions is None and row.last_error
+    assert row.next_fetch_at == now + collect.RETRY_AFTER_FAILURE
+    # Insights is side work: the channel's health, pause and failure count are untouched.
     dead.refresh_from_db()
-    assert dead.last_error_reason == "network"
-    assert dead.status == ConnectedAccount.Status.ACTIVE  # a network error breaks nothing
-    assert collect.collect_audience() == 0
-    assert not AudienceSnapshot.objects.filter(account=dead).exists()
+    assert dead.status == ConnectedAccount.Status.ACTIVE
+    assert dead.last_error_reason == "" and dead.consecutive_failures == 0
+    assert dead.paused_until is None
+    # Not asked again before the hour is up.
+    assert collect.collect_metrics(now + timedelta(minutes=30)) == 0
+    assert PostMetrics.objects.get(delivery=delivery).fetched_at == row.fetched_at
+
+    assert collect.collect_audience(now) == 0
+    attempt = AudienceSnapshot.objects.get(account=dead)
+    assert not attempt.ok and attempt.followers is None
+    assert collect.collect_audience(now + timedelta(minutes=10)) == 0  # within the hour
+
+
+def test_the_channels_loop_only_enqueues_one_run_at_a_time() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from beatdesk.insights import schedule
+
+    schedule._pending_id = None
+    schedule._last_enqueued = None
+    now = timezone.now()
+    schedule.on_tick(now)
+    assert DBTaskResult.objects.count() == 1
+    schedule.on_tick(now + timedelta(minutes=1))  # too soon
+    # No worker has run the first: five minutes on, nothing more is queued.
+    schedule.on_tick(now + timedelta(minutes=6))
+    assert DBTaskResult.objects.count() == 1
+    DBTaskResult.objects.update(status="SUCCESSFUL")
+    schedule.on_tick(now + timedelta(minutes=12))
+    assert DBTaskResult.objects.count() == 2
+    schedule._pending_id = None
+    schedule._last_enqueued = None

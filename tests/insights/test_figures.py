@@ -18,7 +18,7 @@ from beatdesk.agencies.roles import Role
 from beatdesk.channels.keys import new_post_key
 from beatdesk.channels.models import ConnectedAccount, Delivery, InboundMessage
 from beatdesk.inbox import actions as inbox_actions
-from beatdesk.inbox.models import Conversation
+from beatdesk.inbox.models import Conversation, MessageTriage
 from beatdesk.insights import figures
 from beatdesk.insights.dashboard import Period, build_dashboard, summarise
 from beatdesk.insights.models import AudienceSnapshot, DailyFigures, PostMetrics, Scope
@@ -72,9 +72,11 @@ def test_days_follow_london_time_across_the_clock_change() -> None:
 
 def _at(message: InboundMessage, moment: datetime) -> Conversation:
     InboundMessage.objects.filter(pk=message.pk).update(received_at=moment, created_at=moment)
+    MessageTriage.objects.filter(message=message).update(triaged_at=moment)
     conversation = Conversation.objects.get(triages__message=message)
     Conversation.objects.filter(pk=conversation.pk).update(
         first_message_at=moment,
+        last_message_at=moment,
         needs_response_since=moment,
         due_at=moment + timedelta(minutes=30),
     )
@@ -206,14 +208,7 @@ def test_a_day_is_counted_in_every_scope_it_belongs_to(
     assert whole["by_purpose"] == {"operations": 1}
     assert whole["engagement"]["impressions"] == 500
     assert whole["engagement"]["reach_engagements"] == 13
-    assert whole["audience"] == {
-        "accounts": 1,
-        "followers": 250,
-        "counted_accounts": 1,
-        "sampled": 100,
-        "located": 40,
-        "local": 30,
-    }
+    assert whole["audience"] == {str(account.pk): [250, 100, 40, 30]}
     responses = whole["response"]
     assert isinstance(responses, dict)
     started = sum(r["started"] for r in responses.values())
@@ -230,8 +225,8 @@ def test_a_day_is_counted_in_every_scope_it_belongs_to(
     assert docs[(Scope.AREA, force.pk)]["posts"] == 1
     assert docs[(Scope.AREA, ward.pk)]["posts"] == 0
     assert docs[(Scope.ACCOUNT, account.pk)]["posts"] == 1
-    assert isinstance(team, object)
-    assert docs[(Scope.TEAM, team.pk)]["posts"] == 1  # type: ignore[attr-defined]
+    assert isinstance(team, Team)
+    assert docs[(Scope.TEAM, team.pk)]["posts"] == 1
     assert not DailyFigures.objects.filter(agency=other_agency).exists()
 
     summary = summarise(agency, Scope.AGENCY, 0, Period(day, day))
@@ -332,3 +327,87 @@ def test_dashboard_compares_two_periods(agency: Agency, world: dict[str, object]
     assert len(series) == 7
     assert sum(s[1] for s in series) == expected["now"]
     assert sum(s[2] for s in series) == expected["then"]
+
+
+def test_a_reopened_conversation_counts_its_outcome_once(
+    agency: Agency, world: dict[str, object]
+) -> None:
+    account = world["account"]
+    assert isinstance(account, ConnectedAccount)
+    operator = world["operator"]
+    assert isinstance(operator, Staff)
+    (message,) = receive(account, inbound_item("My shed was broken into overnight"))
+    conversation = Conversation.objects.get(triages__message=message)
+    day = figures.local_day(conversation.first_message_at)
+    inbox_actions.close(
+        actor=operator, conversation=conversation, reason=Conversation.CloseReason.CRIME_RECORDED
+    )
+    figures.refresh(agency)
+    assert _docs(agency, day)[(Scope.AGENCY, 0)]["outcomes"] == {"crime_recorded": 1}
+    inbox_actions.reopen(actor=operator, conversation=conversation, note="They wrote back")
+    figures.refresh(agency)
+    assert _docs(agency, day)[(Scope.AGENCY, 0)]["outcomes"] == {}
+    inbox_actions.close(
+        actor=operator, conversation=conversation, reason=Conversation.CloseReason.COMPLAINT
+    )
+    figures.refresh(agency)
+    assert _docs(agency, day)[(Scope.AGENCY, 0)]["outcomes"] == {"complaint": 1}
+
+
+def test_spam_closed_in_bulk_is_not_a_response(agency: Agency, world: dict[str, object]) -> None:
+    account = world["account"]
+    assert isinstance(account, ConnectedAccount)
+    operator = world["operator"]
+    assert isinstance(operator, Staff)
+    (message,) = receive(account, inbound_item("Win a free phone, click my profile"))
+    conversation = Conversation.objects.get(triages__message=message)
+    inbox_actions.bulk_close(
+        actor=operator,
+        conversations=[conversation],
+        reason=Conversation.CloseReason.SPAM,
+        hide=False,
+    )
+    figures.refresh(agency)
+    whole = _docs(agency, figures.local_day(conversation.first_message_at))[(Scope.AGENCY, 0)]
+    assert whole["messages"] == 1
+    assert whole["response"] == {}
+
+
+def test_followers_take_each_accounts_latest_snapshot(
+    agency: Agency, world: dict[str, object]
+) -> None:
+    account = world["account"]
+    other = world["force_account"]
+    assert isinstance(account, ConnectedAccount) and isinstance(other, ConnectedAccount)
+    monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
+    for acct, day, followers in ((account, monday, 10_000), (other, monday, 400)):
+        AudienceSnapshot.objects.create(
+            agency=agency,
+            account=acct,
+            day=day,
+            followers=followers,
+            sampled=10,
+            located=5,
+            local=2,
+        )
+    # On Tuesday only the small account was read (the big one failed): the big one's
+    # Monday figure still stands.
+    AudienceSnapshot.objects.create(
+        agency=agency, account=other, day=tuesday, followers=500, sampled=10, located=5, local=3
+    )
+    AudienceSnapshot.objects.create(
+        agency=agency, account=account, day=tuesday, followers=None, ok=False, note="429"
+    )
+    figures.build_days(agency, [monday, tuesday])
+    summary = summarise(agency, Scope.AGENCY, 0, Period(monday, tuesday))
+    assert summary.audience["followers"] == 10_500
+    assert summary.local_share("followers") == pytest.approx(100 * 5 / 10)
+
+
+def test_two_runners_never_build_the_same_agency_at_once(agency: Agency) -> None:
+    from beatdesk.insights import lease
+
+    assert lease.claim(f"refresh:{agency.pk}", minutes=5)
+    assert figures.refresh(agency) == 0  # busy: skipped, not crashed
+    lease.release(f"refresh:{agency.pk}")
+    assert figures.refresh(agency) >= 1

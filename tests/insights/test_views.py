@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from beatdesk.agencies.models import Agency, Area, Team
 from beatdesk.agencies.roles import Role
@@ -72,6 +71,11 @@ def test_bad_dates_are_explained_not_crashed(chief: Client) -> None:
     assert response.status_code == 400
     response = chief.get(reverse("insights:overview") + "?" + _query(start="not-a-date"))
     assert response.status_code == 400
+    response = chief.get(
+        reverse("insights:pdf") + "?" + _query(start="0001-01-01", end="0001-01-05")
+    )
+    assert response.status_code == 400
+    assert "from 2000 on" in response.content.decode()
 
 
 def test_another_agencys_area_is_not_found(
@@ -110,6 +114,16 @@ def test_csv_holds_every_figure_and_is_spreadsheet_safe(agency: Agency, chief: C
     table = list(csv.reader(io.StringIO(whole)))
     messages = next(r for r in table if r[:2] == ["headline", "Messages from the public"])
     assert messages[2:5] == ["3", "0", "3"]
+    # A fall is a number, not text a spreadsheet would refuse to add up.
+    later = chief.get(
+        reverse("insights:csv") + "?" + _query(start="2026-02-16", end="2026-02-22")
+    ).content.decode()
+    fallen = next(
+        r
+        for r in csv.reader(io.StringIO(later))
+        if r[:2] == ["headline", "Messages from the public"]
+    )
+    assert fallen[2:5] == ["0", "3", "-3"]
     days = [r for r in table if r and r[0].isdigit()]
     assert len(days) == 7 and sum(int(r[2]) for r in days) == 3
 
@@ -144,20 +158,32 @@ def test_weekly_report_is_made_once_stored_and_served_only_unaltered(
     url = reverse("insights:report", args=[made.pk])
     response = chief.get(url)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(event_type="insights.report_downloaded").count() == 1
     with made.file.open("ab") as handle:
         handle.write(b"tampered")
     assert chief.get(url).status_code == 404
 
 
-def test_weekly_schedule_waits_for_monday_morning(agency: Agency) -> None:
+def test_weekly_schedule_makes_each_complete_week_once(agency: Agency) -> None:
     from beatdesk.insights import schedule
 
-    sunday = datetime(2026, 2, 15, 20, 0, tzinfo=UTC)
-    schedule.run_once(sunday)
-    assert not LeadershipReport.objects.exists()
-    early_monday = datetime(2026, 2, 16, 5, 0, tzinfo=UTC)
-    schedule.run_once(early_monday)
-    assert not LeadershipReport.objects.exists()
-    schedule.run_once(datetime(2026, 2, 16, 6, 30, tzinfo=UTC))
-    assert LeadershipReport.objects.filter(agency=agency, kind="weekly").count() == 1
-    assert timezone.now() > datetime(2026, 2, 16, tzinfo=UTC)
+    def weeks() -> list[tuple[date, date]]:
+        return sorted(
+            LeadershipReport.objects.filter(agency=agency, kind="weekly").values_list(
+                "period_start", "period_end"
+            )
+        )
+
+    # Sunday evening: the week running now is not complete; the one before is made.
+    schedule.run_once(datetime(2026, 2, 15, 20, 0, tzinfo=UTC))
+    assert weeks() == [(date(2026, 2, 2), date(2026, 2, 8))]
+    # Monday 05:00 is before the report hour: nothing new.
+    schedule.run_once(datetime(2026, 2, 16, 5, 0, tzinfo=UTC))
+    assert len(weeks()) == 1
+    # Missed on Monday (the worker was down): made on Tuesday all the same, once.
+    schedule.run_once(datetime(2026, 2, 17, 10, 0, tzinfo=UTC))
+    schedule.run_once(datetime(2026, 2, 17, 10, 5, tzinfo=UTC))
+    assert weeks() == [
+        (date(2026, 2, 2), date(2026, 2, 8)),
+        (date(2026, 2, 9), date(2026, 2, 15)),
+    ]

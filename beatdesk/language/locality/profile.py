@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 
-_WORD = r"[A-Z][\w'\u2019.-]*"
-_PLACE = rf"({_WORD}(?:[ -]{_WORD}){{0,3}}(?:,\s*{_WORD}(?:[ -]{_WORD}){{0,2}})?)"
+# Words never contain the separator ("-" or space), so the patterns cannot backtrack
+# catastrophically on hostile biographies ("A-A-A-...").
+_WORD = r"[A-Z][\w'\u2019.]*"
+# Between words: a space or hyphen, or a lower-case joiner ("Stoke-on-Trent").
+_JOIN = r"(?:[ -]|-(?:on|upon|under|le|in|by|the|super|en)-)"
+_PLACE = rf"({_WORD}(?:{_JOIN}{_WORD}){{0,3}}(?:,\s*{_WORD}(?:{_JOIN}{_WORD}){{0,2}})?)"
 _CUES = [
     re.compile(r"(?:📍|🏠|🏡|📌)\s*([^|•·\n/]{2,60})"),
     re.compile(
@@ -21,6 +25,7 @@ _CUES = [
     re.compile(rf"\b{_PLACE},? born (?:and|&) (?:bred|raised)"),
     re.compile(rf"\b(?:[Ff]rom|[Pp]roud) {_PLACE}(?= *(?:[.,;!|•·\n]|$| and | &))"),
 ]
+MAX_DESCRIPTION = 300
 _TRAILING = re.compile(r"[\s,.;:!|•·\u2013-]+$")
 
 
@@ -31,7 +36,7 @@ def stated_place(location: str, description: str = "") -> str:
     if location:
         return location[:120]
     for cue in _CUES:
-        found = cue.search(description or "")
+        found = cue.search((description or "")[:MAX_DESCRIPTION])
         if found:
             return _TRAILING.sub("", found.group(1).strip())[:120]
     return ""
