@@ -264,7 +264,12 @@ def compute_day(agency: Agency, day: date, shape: AgencyShape) -> dict[tuple[str
 
     for account_id, team_id, area_id, category, priority, count in (
         MessageTriage.objects.filter(
-            agency=agency, message__received_at__gte=start, message__received_at__lt=end
+            # ``message__agency`` too, so PostgreSQL reads the messages' (agency,
+            # received_at) index for the day instead of scanning all of it.
+            agency=agency,
+            message__agency=agency,
+            message__received_at__gte=start,
+            message__received_at__lt=end,
         )
         .values_list(
             "message__account_id", "conversation__team_id", "area_id", "category", "priority"

@@ -79,7 +79,10 @@ class AudienceSnapshot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "day"], name="insights_audience_daily")
         ]
-        indexes = [models.Index(fields=["agency", "taken_at"], name="insights_audience_taken")]
+        indexes = [
+            models.Index(fields=["agency", "taken_at"], name="insights_audience_taken"),
+            models.Index(fields=["agency", "day"], name="insights_audience_day"),
+        ]
 
     def __str__(self) -> str:
         return f"Audience of account {self.account_id} on {self.day}"
