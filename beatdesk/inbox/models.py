@@ -233,6 +233,8 @@ class MessageTriage(models.Model):
 
     class Meta:
         ordering = ["message_id"]
+        # Insights: messages triaged since the last build (late triage after an outage).
+        indexes = [models.Index(fields=["agency", "triaged_at"], name="inbox_triaged_at")]
 
     def __str__(self) -> str:
         return f"{self.priority} {self.category} for message {self.message_id}"

@@ -493,7 +493,7 @@ def changed_days(agency: Agency, since: datetime) -> set[date]:
         InboundMessage.objects.filter(agency=agency, received_at__gt=since), "received_at"
     )
     days |= _distinct_days(
-        InboundMessage.objects.filter(agency=agency, triage__triaged_at__gt=since), "received_at"
+        MessageTriage.objects.filter(agency=agency, triaged_at__gt=since), "message__received_at"
     )
     # A changed conversation (response, routing, priority, close, reopen) changes the
     # figures of every day it has messages on (capped: a thread running for months

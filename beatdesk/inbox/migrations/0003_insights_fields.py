@@ -47,5 +47,9 @@ class Migration(migrations.Migration):
             model_name="conversation",
             index=models.Index(fields=["agency", "updated_at"], name="inbox_conv_changed"),
         ),
+        migrations.AddIndex(
+            model_name="messagetriage",
+            index=models.Index(fields=["agency", "triaged_at"], name="inbox_triaged_at"),
+        ),
         migrations.RunPython(backfill_first_response_met, migrations.RunPython.noop),
     ]
