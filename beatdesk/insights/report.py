@@ -98,30 +98,19 @@ def csv_text(dashboard: Dashboard) -> str:
     for r in dashboard.response_rows():
         p = r["priority"]
         row("response", f"{p} conversations", r["started"], r["previous_started"], "", "count")
-        row(
-            "response",
-            f"{p} median first response",
-            _number(r["median"]),
-            _number(r["previous_median"]),
-            "",
-            "seconds",
-        )
-        row(
-            "response",
-            f"{p} 90th percentile first response",
-            _number(r["p90"]),
-            _number(r["previous_p90"]),
-            "",
-            "seconds",
-        )
-        row(
-            "response",
-            f"{p} targets met",
-            _number(r["met"]),
-            _number(r["previous_met"]),
-            "",
-            "percent",
-        )
+        for key, label, unit in (
+            ("median", "median first response", "seconds"),
+            ("p90", "90th percentile first response", "seconds"),
+            ("met", "targets met", "percent"),
+        ):
+            row(
+                "response",
+                f"{p} {label}",
+                _number(r[key]),
+                _number(r[f"previous_{key}"]),
+                "",
+                unit,
+            )
     row()
     row(
         "day",

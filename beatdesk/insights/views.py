@@ -29,6 +29,15 @@ def _dashboard(request: HttpRequest) -> tuple[DashboardForm, Dashboard | None]:
     return form, build_dashboard(agency, scope, scope_id, label, period, compare)
 
 
+def _refused(form: DashboardForm) -> HttpResponse:
+    """A file cannot be made for these choices: say which, in plain text."""
+    return HttpResponse(
+        "Check the choices: " + form.problems(),
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 @staff_view(INSIGHTS_READERS)
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
@@ -51,11 +60,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def export_csv(request: HttpRequest) -> HttpResponse:
     form, dashboard = _dashboard(request)
     if dashboard is None:
-        return HttpResponse(
-            "Check the choices: " + form.problems(),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return _refused(form)
     response = HttpResponse(report.csv_text(dashboard), content_type="text/csv; charset=utf-8")
     name = report.pdf_filename(dashboard).removesuffix(".pdf") + ".csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -67,11 +72,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 def export_pdf(request: HttpRequest) -> HttpResponse:
     form, dashboard = _dashboard(request)
     if dashboard is None:
-        return HttpResponse(
-            "Check the choices: " + form.problems(),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return _refused(form)
     data = report.pdf_bytes(dashboard)
     report.note_download(staff_of(request), dashboard)
     response = HttpResponse(data, content_type="application/pdf")
