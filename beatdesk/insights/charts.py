@@ -34,10 +34,10 @@ def line_chart(
     previous_label: str,
     unit: str = "day",
     width: int = 640,
-    height: int = 220,
+    height: int = 250,
 ) -> SafeString:
     """Two series by day (or week) number: (n, current, previous)."""
-    left, right, top, bottom = 48, 12, 28, 30
+    left, right, top, bottom = 48, 12, 64, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max([max(c, p) for _, c, p in points] or [0]))
     count = max(len(points) - 1, 1)
@@ -73,7 +73,8 @@ def line_chart(
             f'<text x="{width - right}" y="{height - 8}" font-size="11" text-anchor="end">'
             f"{escape(unit)} {points[-1][0]}</text>"
         )
-    parts.append(_legend(left, 14, current_label, previous_label, dashed=True))
+    parts.append(_heading(title))
+    parts.append(_legend(left, 34, current_label, previous_label, dashed=True))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
@@ -87,7 +88,7 @@ def bar_chart(
     width: int = 640,
 ) -> SafeString:
     """Horizontal bars, two per row: (label, current, previous)."""
-    label_w, right, top, bar_h, gap = 190, 56, 28, 9, 8
+    label_w, right, top, bar_h, gap = 190, 56, 64, 9, 8
     height = top + len(rows) * (2 * bar_h + gap) + 8
     top_value = _nice_max(max([max(c, p) for _, c, p in rows] or [0]))
     plot_w = width - label_w - right
@@ -113,21 +114,28 @@ def bar_chart(
                 f'<text x="{label_w + w + 4:.1f}" y="{y + offset + bar_h - 1}" font-size="10">'
                 f"{value:,.0f}</text>"
             )
-    parts.append(_legend(label_w, 14, current_label, previous_label, dashed=False))
+    parts.append(_heading(title))
+    parts.append(_legend(label_w, 34, current_label, previous_label, dashed=False))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
+def _heading(title: str) -> str:
+    return f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>'
+
+
 def _legend(x: int, y: int, current: str, previous: str, *, dashed: bool) -> str:
+    """The two periods' keys on two lines (long period names never overlap)."""
+    below = y + 16
     second = (
-        f'<line x1="{x + 200}" x2="{x + 224}" y1="{y - 4}" y2="{y - 4}" stroke="{PREVIOUS}" '
+        f'<line x1="{x}" x2="{x + 24}" y1="{below - 4}" y2="{below - 4}" stroke="{PREVIOUS}" '
         'stroke-width="2" stroke-dasharray="6 4"/>'
         if dashed
-        else f'<rect x="{x + 200}" y="{y - 9}" width="24" height="9" fill="url(#hatch)" '
+        else f'<rect x="{x}" y="{below - 9}" width="24" height="9" fill="url(#hatch)" '
         f'stroke="{PREVIOUS}"/>'
     )
     return (
         f'<rect x="{x}" y="{y - 9}" width="24" height="9" fill="{CURRENT}"/>'
         f'<text x="{x + 30}" y="{y}" font-size="11">{escape(current)}</text>'
-        f'{second}<text x="{x + 230}" y="{y}" font-size="11">{escape(previous)}</text>'
+        f'{second}<text x="{x + 30}" y="{below}" font-size="11">{escape(previous)}</text>'
     )
