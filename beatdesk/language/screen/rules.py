@@ -70,7 +70,7 @@ def any_trigger(low: str, triggers: tuple[str, ...]) -> bool:
 
 _DECEASED_BEFORE_RE: Final = re.compile(
     r"\b(?:(?:death|murder|killing|manslaughter|funeral|(?:fatal\s+)?(?:stabbing|shooting))\s+of|tribute\s+to"
-    r"|family\s+of|killed|murdered|killing|murdering|named\b[^.]{0,120}\bas)\s+(?:the\s+|a\s+)?(?:\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\s+)?"
+    r"|family\s+of|killed|murdered|killing|murdering|named\b[^.]{0,120}\bas)\s+(?:the\s+|a\s+)?(?:\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\s+|\d{1,2}\s*(?:yo|y/o)\s+)?"
     r"(?:[a-z]+\s+)?$",
     re.IGNORECASE,
 )
@@ -150,7 +150,8 @@ OFFICER_TITLE_RE: Final = re.compile(
 )
 PLAIN_TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr"})
 CHILD_AGE_RE: Final = re.compile(
-    r"\b(?:(?:aged\s+)?(1[0-7]|[4-9])(?:\s*-?\s*|\s+)years?\s*-?\s*old|aged\s+(1[0-7]|[4-9])\b|,\s*(1[0-7]|[4-9])\s*,)"
+    r"\b(?:(?:aged\s+)?(1[0-7]|[4-9])(?:\s*-?\s*|\s+)years?\s*-?\s*old|aged\s+(1[0-7]|[4-9])\b|,\s*(1[0-7]|[4-9])\s*,"
+    r"|(1[0-7]|[4-9])\s*(?:yo|y/o|yrs?\s*old)\b)"
     r"|\b(?:teenager|teenage|schoolboy|schoolgirl|pupil|juvenile|youngster|child|girl|boy|youth)s?\b",
     re.IGNORECASE,
 )
@@ -162,7 +163,7 @@ AGE_BEFORE_NAME_RE: Final = re.compile(
     r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\s+(?:[a-z]+\s+){0,2}$", re.IGNORECASE
 )
 CHILD_WORD_RE: Final = re.compile(
-    r"\b(?:1[0-7]|[4-9])[\s-]*(?:years?|yrs?)[\s-]*old\b|\b(?:boy|girl|teenager|schoolboy|schoolgirl|pupil|youth)\b",
+    r"\b(?:1[0-7]|[4-9])[\s-]*(?:years?|yrs?)[\s-]*old\b|\b(?:1[0-7]|[4-9])\s*(?:yo|y/o)\b|\b(?:boy|girl|teenager|schoolboy|schoolgirl|pupil|youth)\b",
     re.IGNORECASE,
 )
 SCHOOL_RE: Final = re.compile(
@@ -461,10 +462,8 @@ def identifiers_of_protected_people(text: str) -> list[Finding]:
     low = text.lower()
     sexual_cue = any_trigger(low, SEXUAL_TRIGGERS)
     if not any_trigger(
-        low, ("school", "academy", "college", "infants", "juniors", "live")
-    ) and not (
-        sexual_cue and any_trigger(low, ("work", "employ", "volunteer", "ward", "from ", "home"))
-    ):
+        low, ("school", "academy", "college", "infants", "juniors", "live", "from ")
+    ) and not (sexual_cue and any_trigger(low, ("work", "employ", "volunteer", "ward", "home"))):
         return out
     sexual = sexual_cue and bool(SEXUAL_RE.search(text))
     child = bool(CHILD_AGE_RE.search(text))
@@ -476,6 +475,8 @@ def identifiers_of_protected_people(text: str) -> list[Finding]:
     # victim (they are as often the offender's or a place in the story).
     targets = [(m.start(), m.end(), False) for m in SCHOOL_RE.finditer(text)]
     targets += [(m.start(), m.end(), False) for m in LIVES_ON_RE.finditer(text)]
+    if child and criminal and not sexual:
+        targets += [(a, b, False) for a, b in _school_or_street(text)]
     victim_text = sexual and bool(VICTIM_RE.search(text) or _VICTIM_PASSIVE_RE.search(text))
     if sexual:
         targets += [(m.start(), m.end(), True) for m in WORKPLACE_RE.finditer(text)]
@@ -498,6 +499,18 @@ def identifiers_of_protected_people(text: str) -> list[Finding]:
                     "identifies the victim.",
                 )
             )
+            if child and (a, b) in _school_or_street(text):
+                # A child victim: reporting restrictions on children apply as well.
+                out.append(
+                    Finding(
+                        "child_identification",
+                        a,
+                        b,
+                        "red",
+                        CHILDREN,
+                        "Remove the school or street; give only the town or the age.",
+                    )
+                )
         elif child and criminal and (a, b) in _school_or_street(text):
             out.append(
                 Finding(
@@ -512,9 +525,21 @@ def identifiers_of_protected_people(text: str) -> list[Finding]:
     return out
 
 
+# "a 13yo from Marlowe Crescent": the street right after a child's age is where the
+# child lives (a street further on is as often where something happened).
+_CHILD_FROM_GAP: Final = 30
+
+
 def _school_or_street(text: str) -> set[tuple[int, int]]:
     spans = {(m.start(), m.end()) for m in SCHOOL_RE.finditer(text)}
-    return spans | {(m.start(), m.end()) for m in LIVES_ON_RE.finditer(text)}
+    spans |= {(m.start(), m.end()) for m in LIVES_ON_RE.finditer(text)}
+    ages = [m.end() for m in CHILD_AGE_RE.finditer(text)]
+    for m in HOME_STREET_RE.finditer(text):
+        if m.group().startswith("from") and any(
+            0 <= m.start() - e <= _CHILD_FROM_GAP for e in ages
+        ):
+            spans.add((m.start(), m.end()))
+    return spans
 
 
 _CHARGE_RE: Final = re.compile(
@@ -522,7 +547,15 @@ _CHARGE_RE: Final = re.compile(
     r"|trial)\b|(?<!\bin\s)\bcharges?\s+(?:of|against)\b",
     re.IGNORECASE,
 )
-_VERDICT_RE: Final = cue(r"jailed|sentenced|found\s+guilty|convicted|pleaded\s+guilty|admitted")
+# A verdict in *this* case ends the risk of contempt; "a convicted shoplifter" or "was
+# jailed in 2019" is bad character, not a verdict.
+_VERDICT_RE: Final = cue(
+    r"(?<!previously\s)(?<!already\s)(?:jailed|sentenced)"
+    r"(?!\s+(?:before|previously|in\s+(?:19|20)\d\d|last\s+year|twice|several))"
+    r"|(?:was|were|has\s+been|have\s+been|is|are|been)\s+(?:today\s+|now\s+)?(?:convicted|found\s+guilty)"
+    r"(?!\s+(?:before|previously|in\s+(?:19|20)\d\d|last\s+year|of\s+similar|twice|several))"
+    r"|pleaded\s+guilty|admitted\s+(?:the\s+|two\s+|three\s+|all\s+)?(?:offences?|charges?|counts?|\w+ing)"
+)
 _PREJUDICE_RE: Final = cue(
     r"(?:clearly|obviously|definitely|undoubtedly|certainly)\s+guilty|we\s+know\s+(?:he|she|they)\s+did(?:\s+it)?"
     r"|guilty\s+of\s+this|(?:he|she|they)\s+did\s+it|monster|thug|scum|scumbag|animal|evil|predator|beast|vile|sick"
@@ -535,6 +568,18 @@ _PREJUDICE_RE: Final = cue(
     r"|(?:nasty|dangerous|violent|evil|vile)\s+(?:man|woman|individual|character|thug|bully|person)"
     r"|(?:got|came)\s+out\s+of\s+(?:prison|jail)|only\s+(?:just\s+)?(?:been\s+)?released\s+from\s+(?:prison|jail)"
     r"|(?:will|is\s+going\s+to|'ll)\s+go\s+down|behind\s+bars\s+where\s+(?:he|she|they)\s+belongs?"
+    # wishes about the outcome
+    r"|gets?\s+(?:everything|all|exactly\s+what|what)\s+(?:(?:he|she|they)\s+)?(?:deserves?|(?:is|'s)\s+coming)"
+    r"|gets?\s+what'?s\s+coming|rots?\s+in\s+(?:a\s+|the\s+)?(?:cell|jail|prison|hell)"
+    r"|throw\s+away\s+the\s+key|pays?\s+for\s+what\s+(?:he|she|they)|justice\s+(?:will|must)\s+be\s+(?:done|served)"
+    # bad character and previous convictions, however phrased
+    r"|(?:convicted|known|habitual|repeat|persistent)\s+(?:shoplifter|fraudster|burglar|thief|drugs?\s+dealer"
+    r"|dealer|offender|criminal|paedophile|sex\s+offender|con\s*man|robber|abuser|thug|car\s+thief)"
+    r"|(?:long|lengthy|extensive|string\s+of|list\s+of)\s+(?:criminal\s+)?(?:record|rap\s+sheet|convictions|previous)"
+    r"|criminal\s+(?:record|past|history)"
+    r"|(?:was|been|were)\s+(?:previously\s+)?(?:locked\s+up|jailed|imprisoned|sent\s+down|inside|behind\s+bars)"
+    r"\s+(?:before|in\s+(?:19|20)\d\d|last\s+year|for\s+(?:a\s+)?similar|twice|several\s+times)"
+    r"|(?:on|out\s+on)\s+(?:licence|probation)\s+(?:for|after|from)"
 )
 
 

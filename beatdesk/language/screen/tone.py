@@ -11,9 +11,15 @@ from beatdesk.language.screen.rules import TONE, any_trigger, cue
 _INSULT_RE: Final = cue(
     r"idiots?|morons?|moronic|muppets?|clowns?|scum(?:bags?)?|pathetic|stupid|imbeciles?|numpt(?:y|ies)|cretins?"
     r"|low[\s-]?lifes?|vermin|losers?|dickheads?|plonkers?|halfwits?|brainless|thick\s+as|wally|wallies|pillocks?"
+    r"|knobheads?|nobheads?|bellends?|tossers?|wazzocks?|gobshites?|scrotes?|scrotums?|toe[\s-]?rags?|wrong'?uns?"
+    r"|numbskulls?|dimwits?|nitwits?|chavs?|scallies|scally"
 )
 _PROFANITY_RE: Final = re.compile(
-    r"\b(?:fuck\w*|f\*+\w*|sh[i*]t\w*|bollocks|bastards?|crap|piss(?:ed)?|arse|arsehole\w*|twats?|wankers?|bloody|bugger)\b",
+    r"\b(?:fuck\w*|sh[i*]t\w*|bollocks|bastards?|crap|piss(?:ed)?|arse|arsehole\w*|twats?|wankers?|bloody|bugger"
+    r"|feck\w*|frigging|effing|bleeding)\b"
+    # starred: "f***", "s***", "b*****d" (two stars or more), "f*ck", "sh*t" (a star
+    # inside a short word); not emphasis like "*did*"
+    r"|(?<!\*)\b[a-z]{1,3}\*{2,}[a-z]{0,6}(?![\w*])|(?<!\*)\b[a-z]{1,2}\*[a-z]{1,4}\b(?!\*)",
     re.IGNORECASE,
 )
 _MOCK_RE: Final = cue(r"lol|lmao|rofl|haha+|hahaha\w*|what\s+a\s+joke|good\s+luck\s+with\s+that")
@@ -76,6 +82,19 @@ def tone(text: str) -> list[Finding]:
             "thick as",
             "wall",
             "pillock",
+            "knob",
+            "nobhead",
+            "bellend",
+            "tosser",
+            "wazzock",
+            "gobshite",
+            "scrot",
+            "rag",
+            "wrong",
+            "skull",
+            "wit",
+            "chav",
+            "scall",
         ),
     )
     for m in _INSULT_RE.finditer(text) if insults else ():
@@ -93,7 +112,11 @@ def tone(text: str) -> list[Finding]:
         low,
         (
             "fuck",
-            "f*",
+            "*",
+            "feck",
+            "frigging",
+            "effing",
+            "bleeding",
             "sh",
             "bollocks",
             "bastard",
