@@ -83,6 +83,7 @@ def load_cases(split: str) -> list[dict[str, Any]]:
     source = {
         "independent": "cases_independent.jsonl",
         "blind2": "cases_blind2.jsonl",
+        "blind3": "cases_blind3.jsonl",
     }.get(split, "cases.jsonl")
     cases = [
         json.loads(line)
@@ -160,12 +161,12 @@ def evaluate_cases(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--split", choices=("dev", "heldout", "independent", "blind2"), default="dev"
+        "--split", choices=("dev", "heldout", "independent", "blind2", "blind3"), default="dev"
     )
     parser.add_argument("--show", type=int, default=0, help="print this many flagged posts")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    if args.split in {"independent", "blind2"}:
+    if args.split in {"independent", "blind2", "blind3"}:
         evaluate_cases(
             args.split, not args.quiet, AGENCY_CONTEXT, ", agency context: police.uk, gov.uk"
         )
