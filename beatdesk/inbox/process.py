@@ -211,6 +211,7 @@ _CONVERSATION_FIELDS = [
     "routing_reason",
     "status",
     "close_reason",
+    "closed_at",
     "needs_response_since",
     "warn_at",
     "due_at",
@@ -364,6 +365,7 @@ def _add_to_conversation(
     if reopened:
         conversation.status = Conversation.Status.NEW
         conversation.close_reason = ""
+        conversation.closed_at = None
     if reopened or (more_urgent and result.priority == "P1"):
         conversation.team_id = routing.team_id
         conversation.area_id = routing.area_id or conversation.area_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -19,31 +19,34 @@ from django.utils import timezone
 from .models import Lease
 
 
-def claim(name: str, *, minutes: float) -> bool:
+def claim(name: str, *, minutes: float) -> datetime | None:
+    """The lease's expiry when claimed (the holder's token for ``release``), else None."""
     now = timezone.now()
     until = now + timedelta(minutes=minutes)
     if Lease.objects.filter(Q(name=name) & Q(until__lte=now)).update(until=until):
-        return True
+        return until
     if Lease.objects.filter(name=name).exists():
-        return False
+        return None
     try:
         with transaction.atomic():
             Lease.objects.create(name=name, until=until)
     except IntegrityError:
-        return False  # another process created it first
-    return True
+        return None  # another process created it first
+    return until
 
 
-def release(name: str) -> None:
-    Lease.objects.filter(name=name).update(until=timezone.now())
+def release(name: str, until: datetime) -> None:
+    """Give the lease back, only if it is still ours: a runner that overran its lease
+    must not free the next holder's."""
+    Lease.objects.filter(name=name, until=until).update(until=timezone.now())
 
 
 @contextmanager
 def held(name: str, *, minutes: float) -> Iterator[bool]:
     """``with held(...) as mine:`` do the work only when ``mine``; released after."""
-    mine = claim(name, minutes=minutes)
+    token = claim(name, minutes=minutes)
     try:
-        yield mine
+        yield token is not None
     finally:
-        if mine:
-            release(name)
+        if token is not None:
+            release(name, token)

@@ -407,7 +407,9 @@ def test_followers_take_each_accounts_latest_snapshot(
 def test_two_runners_never_build_the_same_agency_at_once(agency: Agency) -> None:
     from beatdesk.insights import lease
 
-    assert lease.claim(f"refresh:{agency.pk}", minutes=5)
+    token = lease.claim(f"refresh:{agency.pk}", minutes=5)
+    assert token is not None
+    assert lease.claim(f"refresh:{agency.pk}", minutes=5) is None
     assert figures.refresh(agency) == 0  # busy: skipped, not crashed
-    lease.release(f"refresh:{agency.pk}")
+    lease.release(f"refresh:{agency.pk}", token)
     assert figures.refresh(agency) >= 1
