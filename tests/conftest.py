@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _fast_hashing(settings: LazySettings) -> None:
     # PBKDF2 at production strength costs ~0.5 s a hash; tests hash hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def isolated_storage(settings: LazySettings, tmp_path: Path) -> None:
+    """Stored files (bundles, media, reports) go to a fresh folder per test, never to
+    the working tree's ``var/``."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "storage")},
+        },
+    }
 
 
 def make_agency(slug: str, kind: str = "police") -> Agency:

@@ -50,6 +50,8 @@ OBJECT_FOR_KWARG: dict[str, Callable[[Agency], int | str]] = {
     ),
 }
 MISSING_ID = 987654321
+# Factories store files (bundles, reports): keep them out of the working tree.
+pytestmark = pytest.mark.usefixtures("isolated_storage")
 
 
 @dataclass(frozen=True)

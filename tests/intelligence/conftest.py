@@ -1,18 +1,10 @@
+"""Intelligence test set-up."""
+
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import LazySettings
 
 
 @pytest.fixture(autouse=True)
-def _evidence_storage(settings: LazySettings, tmp_path: Path) -> None:
-    """Stored bundles and captured media go to a fresh folder per test."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "storage")},
-        },
-    }
+def _stored_files_per_test(isolated_storage: None) -> None:
+    """Stored bundles and captured media go to a fresh folder per test (``isolated_storage``)."""
