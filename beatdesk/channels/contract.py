@@ -241,6 +241,10 @@ class Profile:
     followers: int | None = None
 
 
+#: The two lists ``fetch_engagers`` reads, in order.
+ENGAGER_PHASES: tuple[str, str] = ("likes", "reposts")
+
+
 @dataclass(frozen=True)
 class ProfilePage:
     """A page of public profiles and the cursor for the next one ("" when there is none)."""
@@ -362,6 +366,30 @@ class Connector(ABC):
         """A page of the people who liked or reposted one of our posts (repliers are
         not included: they arrive as inbound messages)."""
         raise self._unsupported("listing who engaged with a post")
+
+    def _likes_then_reposts(
+        self, cursor: str, fetch_page: Callable[[str, str], ProfilePage]
+    ) -> ProfilePage:
+        """Engagers as one listing over two platform lists: ``cursor`` is
+        ``"<phase>:<platform cursor>"`` with phase ``likes`` then ``reposts``.
+        ``fetch_page(phase, platform_cursor)`` reads one page of one list and returns the
+        platform's next cursor ("" at its end). A post nobody liked goes straight on to
+        its reposts, so a call makes at most two requests."""
+        phase, _, inner = (cursor or f"{ENGAGER_PHASES[0]}:").partition(":")
+        if phase not in ENGAGER_PHASES:
+            raise ConnectorError(
+                f"not a cursor of {self.label} engagers: {cursor[:40]!r}",
+                permanent=True,
+                reason=ErrorReason.REJECTED,
+            )
+        page = fetch_page(phase, inner)
+        if page.cursor:
+            return ProfilePage(profiles=page.profiles, cursor=f"{phase}:{page.cursor}")
+        if phase == "reposts":
+            return ProfilePage(profiles=page.profiles)
+        if not page.profiles:  # nobody (left) liked it: go straight on to the reposts
+            return self._likes_then_reposts("reposts:", fetch_page)
+        return ProfilePage(profiles=page.profiles, cursor="reposts:")
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts accepts at most 25 URIs
 AUDIENCE_PAGE_MAX = 100
 #: ``fetch_engagers`` reads the likes of a post, then its reposts; its cursor is
 #: ``<phase>:<AppView cursor>``.
-ENGAGER_PHASES = ("likes", "reposts")
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images blob limit
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -548,30 +547,21 @@ class BlueskyConnector(Connector):
     def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
         """Who liked the post, then who reposted it (``cursor`` says which, and where)."""
         uri = str(AtUri.parse(platform_id))
-        phase, _, inner = (cursor or f"{ENGAGER_PHASES[0]}:").partition(":")
-        if phase not in ENGAGER_PHASES:
-            raise ConnectorError(
-                f"not a cursor of Bluesky engagers: {cursor[:40]!r}",
-                permanent=True,
-                reason=ErrorReason.REJECTED,
-            )
-        params: dict[str, Any] = {"uri": uri, "limit": _audience_limit(limit)}
-        if inner:
-            params["cursor"] = inner
-        if phase == "likes":
-            body = self._xrpc("GET", "app.bsky.feed.getLikes", params=params)
-            likes = [like for like in _list(body, "likes") if isinstance(like, dict)]
-            profiles = _profiles([like.get("actor") for like in likes])
-            following = _next_cursor(body, inner, likes)
-            if following:
-                return ProfilePage(profiles=profiles, cursor=f"likes:{following}")
-            if not profiles:  # no likes (left): go straight on to the reposts
-                return self.fetch_engagers(platform_id, "reposts:", limit)
-            return ProfilePage(profiles=profiles, cursor="reposts:")
-        body = self._xrpc("GET", "app.bsky.feed.getRepostedBy", params=params)
-        profiles = _profiles(_list(body, "repostedBy"))
-        following = _next_cursor(body, inner, profiles)
-        return ProfilePage(profiles=profiles, cursor=f"reposts:{following}" if following else "")
+
+        def page(phase: str, inner: str) -> ProfilePage:
+            params: dict[str, Any] = {"uri": uri, "limit": _audience_limit(limit)}
+            if inner:
+                params["cursor"] = inner
+            if phase == "likes":
+                body = self._xrpc("GET", "app.bsky.feed.getLikes", params=params)
+                likes = [like for like in _list(body, "likes") if isinstance(like, dict)]
+                profiles = _profiles([like.get("actor") for like in likes])
+                return ProfilePage(profiles=profiles, cursor=_next_cursor(body, inner, likes))
+            body = self._xrpc("GET", "app.bsky.feed.getRepostedBy", params=params)
+            profiles = _profiles(_list(body, "repostedBy"))
+            return ProfilePage(profiles=profiles, cursor=_next_cursor(body, inner, profiles))
+
+        return self._likes_then_reposts(cursor, page)
 
     # ------------------------------------------------------------------ publishing
 

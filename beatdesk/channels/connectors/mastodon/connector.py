@@ -387,22 +387,12 @@ class MastodonConnector(Connector):
     def fetch_engagers(self, platform_id: str, cursor: str = "", limit: int = 100) -> ProfilePage:
         """Who favourited the status, then who boosted it (``cursor`` says which, and where)."""
         local = self._local(platform_id, "post")
-        phase, _, max_id = (cursor or "likes:").partition(":")
-        if phase not in ENGAGER_PATHS:
-            raise ConnectorError(
-                f"not a cursor of Mastodon engagers: {cursor[:40]!r}",
-                permanent=True,
-                reason=ErrorReason.REJECTED,
-            )
-        path = f"/api/v1/statuses/{_segment(local)}/{ENGAGER_PATHS[phase]}"
-        page = self._account_page(path, max_id, limit)
-        if page.cursor:
-            return ProfilePage(profiles=page.profiles, cursor=f"{phase}:{page.cursor}")
-        if phase == "reposts":
-            return page
-        if not page.profiles:  # nobody (left) favourited it: go straight on to the boosts
-            return self.fetch_engagers(platform_id, "reposts:", limit)
-        return ProfilePage(profiles=page.profiles, cursor="reposts:")
+        return self._likes_then_reposts(
+            cursor,
+            lambda phase, max_id: self._account_page(
+                f"/api/v1/statuses/{_segment(local)}/{ENGAGER_PATHS[phase]}", max_id, limit
+            ),
+        )
 
     def _account_page(self, path: str, max_id: str, limit: int) -> ProfilePage:
         """One page of an account list; the cursor is the ``max_id`` of the ``Link``

@@ -943,23 +943,13 @@ class XConnector(OAuthConnector):
                 permanent=True,
                 reason=ErrorReason.NOT_FOUND,
             )
-        phase, _, token = (cursor or "likes:").partition(":")
-        if phase not in ENGAGER_PATHS:
-            raise ConnectorError(
-                f"not a cursor of X engagers: {cursor[:40]!r}",
-                permanent=True,
-                reason=ErrorReason.REJECTED,
-            )
-        path = f"/2/tweets/{platform_id}/{ENGAGER_PATHS[phase]}"
-        what = "list who liked a post" if phase == "likes" else "list who reposted a post"
-        page = self._user_page(path, token, min(limit, ENGAGERS_PAGE_MAX), what)
-        if page.cursor:
-            return ProfilePage(profiles=page.profiles, cursor=f"{phase}:{page.cursor}")
-        if phase == "reposts":
-            return page
-        if not page.profiles:  # no likes (left): go straight on to the reposts
-            return self.fetch_engagers(platform_id, "reposts:", limit)
-        return ProfilePage(profiles=page.profiles, cursor="reposts:")
+
+        def page(phase: str, token: str) -> ProfilePage:
+            what = "list who liked a post" if phase == "likes" else "list who reposted a post"
+            path = f"/2/tweets/{platform_id}/{ENGAGER_PATHS[phase]}"
+            return self._user_page(path, token, min(limit, ENGAGERS_PAGE_MAX), what)
+
+        return self._likes_then_reposts(cursor, page)
 
     def _user_page(self, path: str, token: str, limit: int, what: str) -> ProfilePage:
         """One page of a user list; the cursor is ``meta.next_token`` ("" at the end)."""
