@@ -173,7 +173,7 @@ def collect_metrics(now: datetime | None = None, *, limit: int = 500) -> int:
             .exclude(platform_id="")
             .filter(Q(metrics__isnull=True) | Q(metrics__next_fetch_at__lte=now))
             .filter(account__in=ConnectedAccount.objects.filter(_usable(now)))
-            .select_related("account", "account__team")
+            .select_related("account", "account__team", "metrics")
             .order_by("published_at")[:limit]
         )
         by_account: dict[int, list[Delivery]] = defaultdict(list)
@@ -189,9 +189,11 @@ def collect_metrics(now: datetime | None = None, *, limit: int = 500) -> int:
 
 
 def _row(delivery: Delivery) -> PostMetrics:
-    return PostMetrics.objects.filter(delivery=delivery).first() or PostMetrics(
-        delivery=delivery, agency_id=delivery.agency_id
-    )
+    """The delivery's metrics row (loaded with it), or a new one."""
+    try:
+        return delivery.metrics
+    except PostMetrics.DoesNotExist:
+        return PostMetrics(delivery=delivery, agency_id=delivery.agency_id)
 
 
 def _fetch(

@@ -38,6 +38,11 @@ OUTCOME_LABELS = {
 PURPOSE_LABELS = dict(Purpose.choices) | {"unknown": "No purpose recorded"}
 
 
+def engagement_total(engagement: dict[str, int]) -> int:
+    """Likes, reposts, replies and quotes of a document's ``engagement`` part."""
+    return int(sum(engagement.get(k, 0) for k in ("likes", "reposts", "replies", "quotes")))
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -114,10 +119,7 @@ class Summary:
         return dict(self.totals.get("engagement", {}))
 
     def engagements(self) -> int:
-        e = self.engagement
-        return int(
-            e.get("likes", 0) + e.get("reposts", 0) + e.get("replies", 0) + e.get("quotes", 0)
-        )
+        return engagement_total(self.engagement)
 
     def engagement_rate(self) -> float | None:
         """Engagements per impression, over the posts whose platform reports impressions."""
@@ -249,13 +251,7 @@ class Dashboard:
             if not doc:
                 return 0.0
             if which == "engagements":
-                e = doc.get("engagement", {})
-                return float(
-                    e.get("likes", 0)
-                    + e.get("reposts", 0)
-                    + e.get("replies", 0)
-                    + e.get("quotes", 0)
-                )
+                return float(engagement_total(doc.get("engagement", {})))
             return float(doc.get(which, 0))
 
         def points(summary: Summary, days: list[date]) -> list[float]:

@@ -21,7 +21,7 @@ from beatdesk.channels.models import ConnectedAccount, Delivery, InboundMessage
 from beatdesk.inbox.models import Conversation, MessageTriage, PublicContact
 from beatdesk.publishing.models import POST_SOURCE, Post, Purpose
 
-from .figures import refresh
+from .figures import local_day, refresh
 from .models import AudienceSnapshot, PostMetrics
 
 HISTORY_DAYS = 70
@@ -212,8 +212,6 @@ def _posts(
 def _audience(
     agency: Agency, accounts: list[ConnectedAccount], now: datetime, rng: random.Random
 ) -> None:
-    from .figures import local_day
-
     for account in accounts:
         followers = rng.randint(800, 4000)
         for day in range(HISTORY_DAYS, 0, -1):

@@ -72,18 +72,6 @@ OUTCOME_REASONS = (
     Conversation.CloseReason.INTELLIGENCE,
 )
 NOT_ANSWERED = (Conversation.CloseReason.SPAM, Conversation.CloseReason.ABUSE)
-ENGAGEMENT_KEYS = (
-    "likes",
-    "reposts",
-    "replies",
-    "quotes",
-    "impressions",
-    "reach_posts",
-    "reach_engagements",
-    "sampled",
-    "located",
-    "local",
-)
 # Changes committed a little after their timestamps (long transactions) are still seen.
 CHANGE_OVERLAP = timedelta(minutes=5)
 CONVERSATION_SPAN = timedelta(days=31)

@@ -51,10 +51,6 @@ class PostMetrics(models.Model):
     def __str__(self) -> str:
         return f"Metrics of delivery {self.delivery_id}"
 
-    @property
-    def engagements(self) -> int:
-        return self.likes + self.reposts + self.replies + self.quotes
-
 
 class AudienceSnapshot(models.Model):
     """One account's audience on one day: its follower count and a located sample."""

@@ -25,7 +25,7 @@ from beatdesk.core.pdf import render_pdf
 
 from . import charts
 from .dashboard import Dashboard, Period, build_dashboard, format_value
-from .figures import local_day, refresh
+from .figures import local_day
 from .models import LeadershipReport, Scope
 
 WEEKLY_HOUR = 6  # local time on Monday; the week before is complete by then
@@ -146,6 +146,9 @@ def page_context(dashboard: Dashboard) -> dict[str, Any]:
     """What the page and the PDF both show (charts included)."""
     now_label = f"This period ({dashboard.period})"
     then_label = f"Compared ({dashboard.compare})"
+    categories = dashboard.categories()
+    messages = dashboard.series("messages")
+    engagements = dashboard.series("engagements")
     return {
         "dashboard": dashboard,
         "headline": [
@@ -157,7 +160,7 @@ def page_context(dashboard: Dashboard) -> dict[str, Any]:
             }
             for f in dashboard.headline
         ],
-        "categories": dashboard.categories(),
+        "categories": categories,
         "purposes": dashboard.purposes(),
         "outcomes": dashboard.outcomes(),
         "responses": [
@@ -173,30 +176,27 @@ def page_context(dashboard: Dashboard) -> dict[str, Any]:
             for r in dashboard.response_rows()
         ],
         "messages_chart": charts.line_chart(
-            dashboard.series("messages"),
+            messages,
             title=f"Messages from the public per {dashboard.series_unit}",
             current_label=now_label,
             previous_label=then_label,
             unit=dashboard.series_unit,
         ),
         "engagement_chart": charts.line_chart(
-            dashboard.series("engagements"),
+            engagements,
             title=f"Engagements per {dashboard.series_unit} (by when the post went out)",
             current_label=now_label,
             previous_label=then_label,
             unit=dashboard.series_unit,
         ),
         "category_chart": charts.bar_chart(
-            dashboard.categories(),
+            categories,
             title="Messages by category",
             current_label=now_label,
             previous_label=then_label,
         ),
         "series": [
-            (a[0], a[1], a[2], b[1], b[2])
-            for a, b in zip(
-                dashboard.series("messages"), dashboard.series("engagements"), strict=True
-            )
+            (a[0], a[1], a[2], b[1], b[2]) for a, b in zip(messages, engagements, strict=True)
         ],
     }
 
@@ -232,14 +232,14 @@ def last_full_week(today: date) -> Period:
 
 
 def make_weekly(agency: Agency, now: datetime | None = None) -> LeadershipReport | None:
-    """The weekly report of last week for ``agency``, made once (None if it exists)."""
+    """The weekly report of last week for ``agency``, made once (None if it exists).
+    Read from the daily figures as they stand: callers refresh them first."""
     now = now or timezone.now()
     period = last_full_week(local_day(now))
     if LeadershipReport.objects.filter(
         agency=agency, kind=LeadershipReport.Kind.WEEKLY, period_start=period.start
     ).exists():
         return None
-    refresh(agency, now=now)
     dashboard = build_dashboard(agency, Scope.AGENCY, 0, agency.name, period, period.previous())
     data = pdf_bytes(dashboard, made_at=now)
     digest = hashlib.sha256(data).hexdigest()

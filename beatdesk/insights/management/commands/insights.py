@@ -39,6 +39,7 @@ class Command(BaseCommand):
                 raise SystemExit(2)
         for agency in agencies:
             if action == "weekly":
+                figures.refresh(agency, now=now)
                 made = report.make_weekly(agency, now)
                 self.stdout.write(
                     f"{agency.slug}: " + (f"made {made}" if made else "this week's report exists")
